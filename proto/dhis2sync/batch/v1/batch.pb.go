@@ -40,8 +40,15 @@ type Batch struct {
 	Payload   []byte `protobuf:"bytes,7,opt,name=payload,proto3" json:"payload,omitempty"`
 	ItemCount int32  `protobuf:"varint,8,opt,name=item_count,json=itemCount,proto3" json:"item_count,omitempty"`
 	// True on the step's last batch (which may carry no items).
-	Last          bool                   `protobuf:"varint,9,opt,name=last,proto3" json:"last,omitempty"`
-	Time          *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=time,proto3" json:"time,omitempty"`
+	Last bool                   `protobuf:"varint,9,opt,name=last,proto3" json:"last,omitempty"`
+	Time *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=time,proto3" json:"time,omitempty"`
+	// Set on a last batch when extraction stopped early: why, and what to do. The loader closes the step with
+	// this error and the orchestrator fails the step.
+	Error string `protobuf:"bytes,11,opt,name=error,proto3" json:"error,omitempty"`
+	// Items the whole step will carry, when the source says (pager total); 0 when unknown. Drives progress.
+	PlannedTotal int64 `protobuf:"varint,12,opt,name=planned_total,json=plannedTotal,proto3" json:"planned_total,omitempty"`
+	// The source's /api/system/info serverDate taken when extraction started: the next delta run's watermark.
+	ServerDate    string `protobuf:"bytes,13,opt,name=server_date,json=serverDate,proto3" json:"server_date,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -144,6 +151,27 @@ func (x *Batch) GetTime() *timestamppb.Timestamp {
 		return x.Time
 	}
 	return nil
+}
+
+func (x *Batch) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *Batch) GetPlannedTotal() int64 {
+	if x != nil {
+		return x.PlannedTotal
+	}
+	return 0
+}
+
+func (x *Batch) GetServerDate() string {
+	if x != nil {
+		return x.ServerDate
+	}
+	return ""
 }
 
 // Conflict is one object or value DHIS2 refused.
@@ -389,7 +417,7 @@ var File_dhis2sync_batch_v1_batch_proto protoreflect.FileDescriptor
 
 const file_dhis2sync_batch_v1_batch_proto_rawDesc = "" +
 	"\n" +
-	"\x1edhis2sync/batch/v1/batch.proto\x12\x12dhis2sync.batch.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xaf\x02\n" +
+	"\x1edhis2sync/batch/v1/batch.proto\x12\x12dhis2sync.batch.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x8b\x03\n" +
 	"\x05Batch\x12\x15\n" +
 	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x17\n" +
 	"\astep_id\x18\x02 \x01(\tR\x06stepId\x12\x1a\n" +
@@ -402,7 +430,11 @@ const file_dhis2sync_batch_v1_batch_proto_rawDesc = "" +
 	"item_count\x18\b \x01(\x05R\titemCount\x12\x12\n" +
 	"\x04last\x18\t \x01(\bR\x04last\x12.\n" +
 	"\x04time\x18\n" +
-	" \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"\x9d\x01\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12\x14\n" +
+	"\x05error\x18\v \x01(\tR\x05error\x12#\n" +
+	"\rplanned_total\x18\f \x01(\x03R\fplannedTotal\x12\x1f\n" +
+	"\vserver_date\x18\r \x01(\tR\n" +
+	"serverDate\"\x9d\x01\n" +
 	"\bConflict\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\tR\x04code\x12\x1f\n" +
 	"\vobject_type\x18\x02 \x01(\tR\n" +
