@@ -279,8 +279,15 @@ type Result struct {
 	// Set when the request could not be completed at all (transport, poison batch).
 	Error string `protobuf:"bytes,12,opt,name=error,proto3" json:"error,omitempty"`
 	// True on the result that closes the step for this destination.
-	Last          bool                   `protobuf:"varint,13,opt,name=last,proto3" json:"last,omitempty"`
-	Time          *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=time,proto3" json:"time,omitempty"`
+	Last bool                   `protobuf:"varint,13,opt,name=last,proto3" json:"last,omitempty"`
+	Time *timestamppb.Timestamp `protobuf:"bytes,14,opt,name=time,proto3" json:"time,omitempty"`
+	// The step's plannedTotal as the extractor announced it (0 when unknown), for progress.
+	PlannedTotal int64 `protobuf:"varint,15,opt,name=planned_total,json=plannedTotal,proto3" json:"planned_total,omitempty"`
+	// The source serverDate the extractor announced; on a successful last result it becomes the watermark.
+	ServerDate string `protobuf:"bytes,16,opt,name=server_date,json=serverDate,proto3" json:"server_date,omitempty"`
+	// Every batch up to this sequence is imported (or reported) for this destination: where a resumed step
+	// restarts.
+	AckedThrough  int64 `protobuf:"varint,17,opt,name=acked_through,json=ackedThrough,proto3" json:"acked_through,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -413,6 +420,27 @@ func (x *Result) GetTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Result) GetPlannedTotal() int64 {
+	if x != nil {
+		return x.PlannedTotal
+	}
+	return 0
+}
+
+func (x *Result) GetServerDate() string {
+	if x != nil {
+		return x.ServerDate
+	}
+	return ""
+}
+
+func (x *Result) GetAckedThrough() int64 {
+	if x != nil {
+		return x.AckedThrough
+	}
+	return 0
+}
+
 var File_dhis2sync_batch_v1_batch_proto protoreflect.FileDescriptor
 
 const file_dhis2sync_batch_v1_batch_proto_rawDesc = "" +
@@ -442,7 +470,7 @@ const file_dhis2sync_batch_v1_batch_proto_rawDesc = "" +
 	"\x03uid\x18\x03 \x01(\tR\x03uid\x12\x1a\n" +
 	"\bproperty\x18\x04 \x01(\tR\bproperty\x12\x14\n" +
 	"\x05value\x18\x05 \x01(\tR\x05value\x12\x18\n" +
-	"\amessage\x18\x06 \x01(\tR\amessage\"\xbc\x03\n" +
+	"\amessage\x18\x06 \x01(\tR\amessage\"\xa7\x04\n" +
 	"\x06Result\x12\x15\n" +
 	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x17\n" +
 	"\astep_id\x18\x02 \x01(\tR\x06stepId\x126\n" +
@@ -458,7 +486,11 @@ const file_dhis2sync_batch_v1_batch_proto_rawDesc = "" +
 	"\x06status\x18\v \x01(\tR\x06status\x12\x14\n" +
 	"\x05error\x18\f \x01(\tR\x05error\x12\x12\n" +
 	"\x04last\x18\r \x01(\bR\x04last\x12.\n" +
-	"\x04time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\x04timeB\xcf\x01\n" +
+	"\x04time\x18\x0e \x01(\v2\x1a.google.protobuf.TimestampR\x04time\x12#\n" +
+	"\rplanned_total\x18\x0f \x01(\x03R\fplannedTotal\x12\x1f\n" +
+	"\vserver_date\x18\x10 \x01(\tR\n" +
+	"serverDate\x12#\n" +
+	"\racked_through\x18\x11 \x01(\x03R\fackedThroughB\xcf\x01\n" +
 	"\x16com.dhis2sync.batch.v1B\n" +
 	"BatchProtoP\x01Z?github.com/dhis2sync/dhis2sync/proto/dhis2sync/batch/v1;batchv1\xa2\x02\x03DBX\xaa\x02\x12Dhis2sync.Batch.V1\xca\x02\x12Dhis2sync\\Batch\\V1\xe2\x02\x1eDhis2sync\\Batch\\V1\\GPBMetadata\xea\x02\x14Dhis2sync::Batch::V1b\x06proto3"
 
