@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# Starts or stops the dhis2sync stack in the background: NATS and PostgreSQL when absent (infra.sh), then every
+# service, the gateway and the frontend, with logs in $DHIS2SYNC_DATA_DIR/logs. `stack.sh down` stops only what
+# `stack.sh up` started.
+source "$(dirname "$0")/lib.sh"
+
+SERVICES=(instance-registry config orchestrator extractor loader gateway frontend)
+
+# secret_file NAME COMMAND: prints the content of $DATA/NAME, creating it with COMMAND's output the first time.
+secret_file() {
+  local f="$DATA/$1"
+  if [ ! -s "$f" ]; then
+    (umask 077 && eval "$2" >"$f")
+  fi
+  cat "$f"
+}
+
+env_file() {
+  eval "$("$ROOT/deploy/infra.sh" postgres)"
+  eval "$("$ROOT/deploy/infra.sh" nats)"
+  local db=${DHIS2SYNC_DATABASE_URL:-}
+  if [ -z "$db" ]; then
+    db=${DHIS2SYNC_PG_URL%%\?*}
+    db="${db%/*}/dhis2sync?sslmode=disable"
+  fi
+  cat >"$DATA/stack.env" <<ENV
+export DHIS2SYNC_DATABASE_URL='$db'
+export DHIS2SYNC_NATS_URL='$DHIS2SYNC_NATS_URL'
+export DHIS2SYNC_DATA_DIR='$DATA'
+export DHIS2SYNC_SECRET_KEY='${DHIS2SYNC_SECRET_KEY:-$(secret_file secret.key 'head -c 32 /dev/urandom | base64')}'
+export DHIS2SYNC_ADMIN_USER='${DHIS2SYNC_ADMIN_USER:-admin}'
+export DHIS2SYNC_ADMIN_PASSWORD='${DHIS2SYNC_ADMIN_PASSWORD:-$(secret_file admin-password 'head -c 12 /dev/urandom | base64 | tr -d "/+="')}'
+export DHIS2SYNC_GATEWAY_URL='http://${DHIS2SYNC_GATEWAY_ADDR:-127.0.0.1:8080}'
+ENV
+  chmod 600 "$DATA/stack.env"
+}
+
+up() {
+  env_file
+  # shellcheck disable=SC1091
+  source "$DATA/stack.env"
+  local svc started=()
+  for svc in "${SERVICES[@]}"; do
+    if [ -f "$RUN/$svc.pid" ] && kill -0 "$(cat "$RUN/$svc.pid")" 2>/dev/null; then
+      say "$svc already running (pid $(cat "$RUN/$svc.pid"))"
+      continue
+    fi
+    if [ ! -x "$BIN/$svc" ]; then
+      warn "$svc is not built yet ($BIN/$svc missing): skipped"
+      continue
+    fi
+    start_bg "$svc" "$BIN/$svc"
+    started+=("$svc")
+  done
+  local addr
+  addr=${DHIS2SYNC_GATEWAY_ADDR:-127.0.0.1:8080}
+  read -r host port < <(host_port "$addr")
+  [ -x "$BIN/gateway" ] && wait_port "$host" "$port" 30 gateway
+  sleep 0.5
+  for svc in "${started[@]}"; do
+    kill -0 "$(cat "$RUN/$svc.pid")" 2>/dev/null || die "$svc exited at start; its log says:
+$(tail -n 20 "$LOGS/$svc.log")"
+  done
+  say "stack is up: gateway http://$addr, frontend http://${DHIS2SYNC_FRONTEND_ADDR:-127.0.0.1:8090}"
+  say "sign in as $DHIS2SYNC_ADMIN_USER with the password in $DATA/admin-password; logs in $LOGS; stop with: make down"
+}
+
+down() {
+  local i
+  for ((i = ${#SERVICES[@]} - 1; i >= 0; i--)); do stop_bg "${SERVICES[$i]}"; done
+  for f in "$RUN"/dhis2sim-*.pid; do [ -e "$f" ] && stop_bg "$(basename "$f" .pid)"; done
+  "$ROOT/deploy/infra.sh" stop
+}
+
+case "${1:-}" in
+up) up ;;
+down) down ;;
+*) die "usage: $0 up|down" ;;
+esac
