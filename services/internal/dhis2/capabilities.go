@@ -75,6 +75,10 @@ const (
 	FeatureEventChartsExported Feature = "event-charts-exported"
 	// FeatureSystemInfoFields: /api/system/info accepts ?fields= (§1.3).
 	FeatureSystemInfoFields Feature = "system-info-fields"
+	// FeatureEventVisualizationsOnly: event charts and reports are synced as
+	// eventVisualizations; older targets get eventCharts/eventReports
+	// (§7 2.41; EyeSeeTea metadata-synchronization splits them for <2.41).
+	FeatureEventVisualizationsOnly Feature = "event-visualizations-only"
 )
 
 // features is the table: when each behaviour is present.
@@ -104,7 +108,8 @@ var features = map[Feature][]span{
 	FeatureEventChartsExported: {
 		before(39), between(v2(39), v3(39, 6)), between(v2(40), v3(40, 4)), between(v2(41), v3(41, 1)),
 	},
-	FeatureSystemInfoFields: {from(42)},
+	FeatureSystemInfoFields:        {from(42)},
+	FeatureEventVisualizationsOnly: {from(41)},
 }
 
 // resources lists the metadata and API collections whose existence depends on

@@ -124,6 +124,7 @@ type Client struct {
 	retry         RetryPolicy
 	gzipRequests  bool
 	log           *slog.Logger
+	sleepHook     func(context.Context, time.Duration) error
 	versionMu     sync.Mutex
 	version       Version
 	versionLoaded bool

@@ -84,13 +84,24 @@ func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 		c.log.LogAttrs(ctx, slog.LevelWarn, "dhis2 request failed, retrying",
 			slog.String("op", r.op), slog.String("error", err.Error()),
 			slog.Int("attempt", attempt), slog.Duration("delay", delay))
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			return nil, c.ctxError(ctx, r, "", ctx.Err())
-		case <-t.C:
+		if err := c.sleep(ctx, delay); err != nil {
+			return nil, c.ctxError(ctx, r, "", err)
 		}
+	}
+}
+
+// sleep waits for d or until ctx ends; tests replace it to observe delays.
+func (c *Client) sleep(ctx context.Context, d time.Duration) error {
+	if c.sleepHook != nil {
+		return c.sleepHook(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
 	}
 }
 

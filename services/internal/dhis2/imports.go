@@ -61,8 +61,8 @@ func (p MetadataImportParams) idempotent() bool {
 }
 
 // ImportMetadata posts a metadata payload ({"dataElements":[…],…}) and
-// returns the import result. The payload is an io.Reader, []byte,
-// json.RawMessage or any value that encodes to JSON.
+// returns the import result. The payload is an io.Reader, []byte, string,
+// json.RawMessage or any other value that encodes to JSON.
 func (c *Client) ImportMetadata(ctx context.Context, payload any, p MetadataImportParams) (*ImportResult, error) {
 	return c.importPayload(ctx, importSpec{
 		op: "import metadata", path: "metadata", query: p.values(), payload: payload,
@@ -225,6 +225,8 @@ func encodeBody(payload any, compress bool) ([]byte, error) {
 		return nil, fmt.Errorf("the payload is empty")
 	case []byte:
 		raw = p
+	case string:
+		raw = []byte(p)
 	case json.RawMessage:
 		raw = p
 	case io.Reader:

@@ -82,24 +82,23 @@ func (c *Client) pollUntilDone(ctx context.Context, op, path string, job asyncJo
 			notFound++
 		default:
 			if ctx.Err() != nil && context.Cause(ctx) == errCallTimeout {
-				return &Error{Kind: KindTimeout, Op: op, Message: fmt.Sprintf("job %s did not finish within %s", job.ID, c.timeouts.AsyncJob),
-					Hint: "the import job is still running on the server or was lost: check Data Administration > Scheduler on the DHIS2 server", Err: err}
+				return c.jobTimeout(op, job, err)
 			}
 			return err
 		}
-		t := time.NewTimer(delay)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if err := c.sleep(ctx, delay); err != nil {
 			if context.Cause(ctx) == errCallTimeout {
-				return &Error{Kind: KindTimeout, Op: op, Message: fmt.Sprintf("job %s did not finish within %s", job.ID, c.timeouts.AsyncJob),
-					Hint: "the import job is still running on the server or was lost: check Data Administration > Scheduler on the DHIS2 server", Err: ctx.Err()}
+				return c.jobTimeout(op, job, err)
 			}
-			return c.ctxError(ctx, r, "", ctx.Err())
-		case <-t.C:
+			return c.ctxError(ctx, r, "", err)
 		}
 		delay = min(2*delay, 10*time.Second)
 	}
+}
+
+func (c *Client) jobTimeout(op string, job asyncJob, err error) error {
+	return &Error{Kind: KindTimeout, Op: op, Message: fmt.Sprintf("job %s did not finish within %s", job.ID, c.timeouts.AsyncJob),
+		Hint: "the import job may still be running on the server: check Data Administration > Scheduler on the DHIS2 server before retrying", Err: err}
 }
 
 func (c *Client) fetchReport(ctx context.Context, op, path string, q url.Values, job asyncJob) (*ImportResult, error) {
