@@ -1,0 +1,141 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	authv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/auth/v1"
+	configv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/config/v1"
+	instancev1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/instance/v1"
+	orchestratorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/orchestrator/v1"
+	"github.com/dhis2sync/dhis2sync/proto/openapi"
+	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	"google.golang.org/protobuf/encoding/protojson"
+)
+
+const (
+	// DefaultSessionTTL is how long a sign-in lasts.
+	DefaultSessionTTL = 12 * time.Hour
+	// DefaultHeartbeat is the interval of the ": ping" comment on idle event streams.
+	DefaultHeartbeat = 15 * time.Second
+
+	maxBodyBytes = 4 << 20
+	// unaryWriteTimeout bounds how long a slow client may hold a non-streaming response.
+	unaryWriteTimeout = 2 * time.Minute
+)
+
+// Options configure a Gateway.
+type Options struct {
+	Store        *Store
+	Instance     Backend // instance-registry
+	Config       Backend // config
+	Orchestrator Backend // orchestrator
+	Log          *slog.Logger
+	SessionTTL   time.Duration // default DefaultSessionTTL
+	Heartbeat    time.Duration // default DefaultHeartbeat
+	// LoginFailures sign-in failures per minute are allowed per username and address (default 5).
+	LoginFailures int
+}
+
+// Gateway is the REST API as an http.Handler.
+type Gateway struct {
+	store       *Store
+	log         *slog.Logger
+	mux         *runtime.ServeMux
+	handler     http.Handler
+	json        runtime.Marshaler
+	heartbeat   time.Duration
+	streamsCtx  context.Context
+	stopStreams context.CancelFunc
+}
+
+// New builds the gateway: grpc-gateway routes for every service, AuthService served in-process.
+func New(ctx context.Context, o Options) (*Gateway, error) {
+	if o.Store == nil || o.Instance.Conn == nil || o.Config.Conn == nil || o.Orchestrator.Conn == nil {
+		return nil, errors.New("gateway: a store and the instance-registry, config and orchestrator connections are required")
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	if o.SessionTTL <= 0 {
+		o.SessionTTL = DefaultSessionTTL
+	}
+	if o.Heartbeat <= 0 {
+		o.Heartbeat = DefaultHeartbeat
+	}
+	if o.LoginFailures <= 0 {
+		o.LoginFailures = 5
+	}
+	streamsCtx, stopStreams := context.WithCancel(context.WithoutCancel(ctx))
+	g := &Gateway{
+		store: o.Store, log: o.Log, heartbeat: o.Heartbeat, streamsCtx: streamsCtx, stopStreams: stopStreams,
+	}
+	jsonpb := runtime.JSONPb{
+		MarshalOptions:   protojson.MarshalOptions{UseProtoNames: false, EmitUnpopulated: false},
+		UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false}, // a misspelt field is a 400, not silently ignored
+	}
+	g.json = &runtime.HTTPBodyMarshaler{Marshaler: &jsonpb}
+	g.mux = runtime.NewServeMux(
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, g.json),
+		runtime.WithMarshalerOption(eventStreamType, &eventStreamMarshaler{JSONPb: jsonpb}),
+		// Only the gateway speaks for the caller: no client header becomes gRPC metadata.
+		runtime.WithIncomingHeaderMatcher(func(string) (string, bool) { return "", false }),
+	)
+
+	audit := auditor{store: o.Store, log: o.Log}
+	conn := func(b Backend) *backendConn { return &backendConn{Backend: b, audit: audit} }
+	auth := &authServer{
+		store: o.Store, audit: audit, limiter: newLoginLimiter(o.LoginFailures, time.Minute),
+		sessionTTL: o.SessionTTL, log: o.Log,
+	}
+	if err := authv1.RegisterAuthServiceHandlerServer(ctx, g.mux, auth); err != nil {
+		return nil, err
+	}
+	if err := instancev1.RegisterInstanceServiceHandlerClient(ctx, g.mux, instancev1.NewInstanceServiceClient(conn(o.Instance))); err != nil {
+		return nil, err
+	}
+	if err := configv1.RegisterConfigServiceHandlerClient(ctx, g.mux, configv1.NewConfigServiceClient(conn(o.Config))); err != nil {
+		return nil, err
+	}
+	if err := orchestratorv1.RegisterOrchestratorServiceHandlerClient(ctx, g.mux, orchestratorv1.NewOrchestratorServiceClient(conn(o.Orchestrator))); err != nil {
+		return nil, err
+	}
+
+	routes := http.NewServeMux()
+	routes.HandleFunc("GET /api/v1/openapi.json", serveOpenAPI)
+	routes.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	routes.Handle("/", g.mux)
+	g.handler = g.limits(g.authenticate(g.eventStreams(routes)))
+	return g, nil
+}
+
+// ServeHTTP serves the REST API.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) { g.handler.ServeHTTP(w, r) }
+
+// StopStreams ends every open event stream, so that an HTTP server shutdown does not wait for running jobs.
+func (g *Gateway) StopStreams() { g.stopStreams() }
+
+// limits caps request bodies and, outside event streams, how long writing a response may take.
+func (g *Gateway) limits(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+		if !wantsEventStream(r) {
+			_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(unaryWriteTimeout))
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// writeError answers with grpc-gateway's error shape {"code","message","details"} and the matching HTTP
+// status, always as JSON.
+func (g *Gateway) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	runtime.HTTPError(r.Context(), g.mux, g.json, w, r, err)
+}
+
+func serveOpenAPI(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	_, _ = w.Write(openapi.JSON)
+}

@@ -1,0 +1,87 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/dhis2sync/dhis2sync/services/platform/grpcx"
+	"github.com/dhis2sync/dhis2sync/services/platform/settings"
+)
+
+const shutdownGrace = 10 * time.Second
+
+// Run serves the gateway until ctx ends: it migrates the gateway schema, creates the first admin if there is
+// no user, dials the services and serves REST on settings.Addr(settings.Gateway).
+func Run(ctx context.Context, s settings.Settings, log *slog.Logger) error {
+	store, err := OpenStore(ctx, s.DatabaseURL, log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	created, err := store.EnsureAdmin(ctx, s.AdminUser, s.AdminPassword)
+	if err != nil {
+		return err
+	}
+	if created {
+		log.Info("first admin created", slog.String("user", s.AdminUser))
+	}
+	opts := Options{Store: store, Log: log}
+	for _, b := range []struct {
+		into *Backend
+		name string
+	}{{&opts.Instance, settings.InstanceRegistry}, {&opts.Config, settings.Config}, {&opts.Orchestrator, settings.Orchestrator}} {
+		addr := settings.Addr(b.name)
+		conn, err := grpcx.Dial(addr)
+		if err != nil {
+			return fmt.Errorf("%s: %w", b.name, err)
+		}
+		defer conn.Close()
+		*b.into = Backend{Name: b.name, Addr: addr, Conn: conn}
+	}
+	g, err := New(ctx, opts)
+	if err != nil {
+		return err
+	}
+	addr := settings.Addr(settings.Gateway)
+	lis, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s (set DHIS2SYNC_GATEWAY_ADDR to a free address): %w", addr, err)
+	}
+	return Serve(ctx, lis, g, log)
+}
+
+// Serve serves g on lis until ctx ends, then shuts down gracefully: event streams are ended first so that
+// in-flight requests can finish within the grace period.
+func Serve(ctx context.Context, lis net.Listener, g *Gateway, log *slog.Logger) error {
+	srv := &http.Server{
+		Handler:           g,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		// No WriteTimeout: event streams last as long as a job; unary responses get a deadline per request.
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	srv.RegisterOnShutdown(g.StopStreams)
+	log.Info("gateway listening", slog.String("addr", "http://"+lis.Addr().String()))
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(lis) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), shutdownGrace)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = srv.Close()
+	}
+	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		return serr
+	}
+	return err
+}
