@@ -1,0 +1,101 @@
+package instanceregistry
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	instancev1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/instance/v1"
+	"github.com/dhis2sync/dhis2sync/services/internal/dhis2"
+)
+
+// connectionTimeouts bound one connection test: an administrator waits for the answer, and a server that
+// needs longer than this for /api/system/info is not healthy.
+var connectionTimeouts = dhis2.Timeouts{Connect: 10 * time.Second, Request: 30 * time.Second}
+
+// tester calls /api/system/info through the shared DHIS2 client.
+type tester struct {
+	timeouts dhis2.Timeouts
+	// httpClient replaces the client's tuned transport (tests); nil in production.
+	httpClient *http.Client
+	log        *slog.Logger
+	now        func() time.Time
+}
+
+// test runs one connection test. The error is non-nil only when ctx was cancelled: every failure of the
+// DHIS2 server is a result, not an error.
+func (t *tester) test(ctx context.Context, in *instance, creds credentials) (connectionResult, error) {
+	start := t.now()
+	c, err := dhis2.New(dhis2.Options{
+		BaseURL:            in.BaseURL,
+		Auth:               dhis2.Auth{Username: creds.Username, Password: creds.Password, Token: creds.Token},
+		InsecureSkipVerify: in.InsecureSkipVerify,
+		Timeouts:           t.timeouts,
+		// A test reports the server's state now; retrying would only delay a clear answer.
+		Retry:      dhis2.RetryPolicy{MaxAttempts: 1},
+		HTTPClient: t.httpClient,
+		Logger:     t.log,
+	})
+	var info *dhis2.SystemInfo
+	if err == nil {
+		info, err = c.SystemInfo(ctx)
+	}
+	if err == nil {
+		// The version is known now, so this makes no request; it fails outside the supported range.
+		_, err = c.Capabilities(ctx)
+	}
+	if ctx.Err() != nil {
+		// The caller gave up; nothing was learnt about the server.
+		return connectionResult{}, ctx.Err()
+	}
+	r := connectionResult{Time: start, Latency: t.now().Sub(start)}
+	r.Status, r.Message = connectionOutcome(err)
+	if info != nil {
+		r.Version = info.Version.String()
+		r.Revision = info.Revision
+		r.SystemName = info.SystemName
+		r.ServerTimeZone = info.ServerTimeZoneID
+		if !info.ServerDate.IsZero() {
+			r.ServerDate = info.ServerDate.Format(time.RFC3339Nano)
+		}
+	}
+	return r, nil
+}
+
+// connectionOutcome is the one mapping from the DHIS2 client's error kinds to a ConnectionStatus and the
+// message shown to administrators (what went wrong and what to do).
+func connectionOutcome(err error) (instancev1.ConnectionStatus, string) {
+	if err == nil {
+		return instancev1.ConnectionStatus_CONNECTION_STATUS_OK, ""
+	}
+	de, ok := errors.AsType[*dhis2.Error](err)
+	if !ok {
+		return instancev1.ConnectionStatus_CONNECTION_STATUS_ERROR, err.Error()
+	}
+	msg := strings.TrimPrefix(de.Error(), "dhis2: ")
+	switch de.Kind {
+	case dhis2.KindUnreachable:
+		return instancev1.ConnectionStatus_CONNECTION_STATUS_UNREACHABLE, msg
+	case dhis2.KindTimeout:
+		return instancev1.ConnectionStatus_CONNECTION_STATUS_TIMEOUT, msg
+	case dhis2.KindTLS:
+		return instancev1.ConnectionStatus_CONNECTION_STATUS_TLS_ERROR, msg
+	case dhis2.KindUnauthorized:
+		return instancev1.ConnectionStatus_CONNECTION_STATUS_UNAUTHORIZED, msg
+	case dhis2.KindForbidden:
+		return instancev1.ConnectionStatus_CONNECTION_STATUS_FORBIDDEN, msg
+	case dhis2.KindLoginRedirect:
+		return instancev1.ConnectionStatus_CONNECTION_STATUS_LOGIN_REDIRECT, msg
+	case dhis2.KindMalformed, dhis2.KindNotFound:
+		// /api/system/info is missing or answers without a DHIS2 version: whatever is at this address, it is
+		// not (the API of) a DHIS2 server.
+		return instancev1.ConnectionStatus_CONNECTION_STATUS_NOT_DHIS2,
+			msg + "; the address answered, but not like DHIS2 (no usable /api/system/info): check the base URL"
+	case dhis2.KindUnsupportedVersion:
+		return instancev1.ConnectionStatus_CONNECTION_STATUS_UNSUPPORTED_VERSION, msg
+	}
+	return instancev1.ConnectionStatus_CONNECTION_STATUS_ERROR, msg
+}
