@@ -1,0 +1,134 @@
+package config
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+)
+
+// Errors of the config service. toStatus is the one place that turns them into gRPC codes.
+var (
+	ErrNotFound = errors.New("configuration not found")
+	ErrInvalid  = errors.New("invalid configuration")
+	// ErrNameTaken is returned when another configuration already has the name (compared case-insensitively).
+	ErrNameTaken = errors.New("a configuration with this name already exists")
+	// ErrRegistryUnavailable is returned when instance references cannot be checked.
+	ErrRegistryUnavailable = errors.New("instance registry unavailable")
+)
+
+// FieldViolation names a field by its lowerCamelCase path inside the configuration, as REST clients see it
+// (e.g. "schedule.cron", "destinationInstanceIds[1]"), and says what is wrong and what to do.
+type FieldViolation struct {
+	Field       string
+	Description string
+}
+
+// InvalidError lists every problem of a configuration at once. errors.Is(err, ErrInvalid) holds for it.
+type InvalidError struct {
+	Violations []FieldViolation
+}
+
+func (e *InvalidError) Error() string {
+	parts := make([]string, len(e.Violations))
+	for i, v := range e.Violations {
+		parts[i] = v.Field + ": " + v.Description
+	}
+	return "invalid configuration: " + strings.Join(parts, "; ")
+}
+
+// Is makes errors.Is(err, ErrInvalid) true.
+func (e *InvalidError) Is(target error) bool { return target == ErrInvalid }
+
+// NameTakenError says which name is taken. errors.Is(err, ErrNameTaken) holds for it.
+type NameTakenError struct {
+	Name string
+}
+
+func (e *NameTakenError) Error() string {
+	return fmt.Sprintf("a configuration named %q already exists: choose another name or edit that configuration", e.Name)
+}
+
+// Is makes errors.Is(err, ErrNameTaken) true.
+func (e *NameTakenError) Is(target error) bool { return target == ErrNameTaken }
+
+// RegistryUnavailableError says where the instance registry was expected.
+type RegistryUnavailableError struct {
+	Addr string
+	Err  error
+}
+
+func (e *RegistryUnavailableError) Error() string {
+	return fmt.Sprintf("instance registry unreachable at %s: is it running? (its address is DHIS2SYNC_INSTANCE_REGISTRY_ADDR)", e.Addr)
+}
+
+func (e *RegistryUnavailableError) Unwrap() error { return e.Err }
+
+// Is makes errors.Is(err, ErrRegistryUnavailable) true.
+func (e *RegistryUnavailableError) Is(target error) bool { return target == ErrRegistryUnavailable }
+
+// violations collects field violations while validating.
+type violations []FieldViolation
+
+func (v *violations) add(field, format string, args ...any) {
+	*v = append(*v, FieldViolation{Field: field, Description: fmt.Sprintf(format, args...)})
+}
+
+// err returns nil when nothing was added.
+func (v violations) err() error {
+	if len(v) == 0 {
+		return nil
+	}
+	return &InvalidError{Violations: v}
+}
+
+// toStatus maps an error to a gRPC status. Unknown errors are logged with their cause and reported with a
+// generic message, so that internals never reach the caller.
+func toStatus(ctx context.Context, log *slog.Logger, err error) error {
+	if err == nil {
+		return nil
+	}
+	var (
+		invalid *InvalidError
+		taken   *NameTakenError
+	)
+	switch {
+	case errors.As(err, &invalid):
+		return withViolations(codes.InvalidArgument, invalid.Error(), invalid.Violations)
+	case errors.As(err, &taken):
+		return withViolations(codes.AlreadyExists, taken.Error(), []FieldViolation{{Field: "name", Description: taken.Error()}})
+	case errors.Is(err, ErrInvalid):
+		return status.Error(codes.InvalidArgument, err.Error())
+	case errors.Is(err, ErrNameTaken):
+		return status.Error(codes.AlreadyExists, err.Error())
+	case errors.Is(err, ErrNotFound):
+		return status.Error(codes.NotFound, err.Error())
+	case errors.Is(err, ErrRegistryUnavailable):
+		return status.Error(codes.Unavailable, err.Error())
+	case errors.Is(err, context.Canceled):
+		return status.Error(codes.Canceled, "request cancelled")
+	case errors.Is(err, context.DeadlineExceeded):
+		return status.Error(codes.DeadlineExceeded, "request deadline exceeded")
+	}
+	log.ErrorContext(ctx, "config service failure", slog.String("error", err.Error()))
+	return status.Error(codes.Internal, "internal error in the config service; the cause is in its log")
+}
+
+// withViolations builds a status carrying google.rpc.BadRequest field violations, which the gateway renders in
+// the JSON error's "details".
+func withViolations(code codes.Code, msg string, vs []FieldViolation) error {
+	st := status.New(code, msg)
+	br := &errdetails.BadRequest{}
+	for _, v := range vs {
+		br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: v.Field, Description: v.Description})
+	}
+	if withDetails, err := st.WithDetails(br); err == nil {
+		st = withDetails
+	}
+	return st.Err()
+}
