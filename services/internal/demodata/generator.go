@@ -85,8 +85,8 @@ func formatTime(t time.Time) string { return t.Format(timeLayout) }
 func (g *Generator) stamps(k kind, index int) (created, lastUpdated string) {
 	h := hash3(g.key, uint64(k), uint64(index))
 	span := uint64(3 * 365 * 24 * 3600)
-	c := g.base.Add(-time.Duration(span-h%(span-86400)) * time.Second)
-	rest := uint64(g.base.Sub(c) / time.Second)
-	u := c.Add(time.Duration((h>>32)%max(rest, 1)) * time.Second)
-	return formatTime(c.Add(time.Duration(h>>54) * time.Millisecond)), formatTime(u)
+	c := g.base.Add(-time.Duration(span-h%(span-86400))*time.Second + time.Duration(h>>54)*time.Millisecond)
+	rest := uint64(g.base.Sub(c) / time.Millisecond)
+	u := c.Add(time.Duration((h>>24)%max(rest, 1)) * time.Millisecond)
+	return formatTime(c), formatTime(u)
 }

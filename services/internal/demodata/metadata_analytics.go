@@ -92,7 +92,6 @@ func (g *Generator) analyticsMetadata(out map[string][]map[string]any) {
 			"organisationUnitSelectionMode": "SELECTED", "aggregationType": "DEFAULT", "hidden": false, "labels": false,
 			"dataDimensionItems":     []any{dxItem(true, ind.uid)},
 			"columnDimensions":       []any{"dx"},
-			"rowDimensions":          []any{"ou"},
 			"filterDimensions":       []any{"pe"},
 			"rawPeriods":             []any{"LAST_12_MONTHS"},
 			"organisationUnits":      national,

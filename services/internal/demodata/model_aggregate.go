@@ -250,9 +250,9 @@ func (g *Generator) buildDataSets(m *model) {
 		for start := 0; start < len(elements); start += per {
 			block := start / per
 			q := qualifiers[block%len(qualifiers)]
-			name := "All cases"
+			name := area.code + " - all cases"
 			if q != "" {
-				name = capitalize(q)
+				name = area.code + " - " + q
 			}
 			if round := block / len(qualifiers); round > 0 {
 				name += fmt.Sprintf(" (%d)", round+1)
