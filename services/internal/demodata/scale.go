@@ -8,8 +8,9 @@ import (
 )
 
 // Scale sets how much a Generator produces. Counts are targets for the whole dataset: OrgUnits is the size of
-// the four-level hierarchy, DataElements includes the tracker-domain elements of the two programs, and
-// DataValues, Events and TrackedEntities are met exactly (see Counts).
+// the four-level hierarchy (at least 4), DataElements includes the 18 tracker-domain elements of the two
+// programs, and DataValues, Events and TrackedEntities are met exactly (see Counts). Data values need aggregate
+// elements: with DataElements of 18 or fewer there are none, and Counts().DataValues says 0.
 type Scale struct {
 	Name            string // "small", "medium", "large" or "custom"
 	OrgUnits        int
