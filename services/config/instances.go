@@ -27,10 +27,15 @@ const lookupTimeout = 5 * time.Second
 
 // checkInstances asks the registry about every well-formed instance reference of c and reports those that are
 // unknown, of the wrong role or, for an active configuration, inactive. An inactive configuration may point at
-// inactive instances, so that a configuration can be switched off after its instances were.
+// inactive instances, so that a configuration can be switched off after its instances were. Destinations are
+// not looked up when there are more than MaxDestinations (checkFields reports that), to bound the calls.
 func checkInstances(ctx context.Context, reg InstanceGetter, addr string, c *configv1.Config) (violations, error) {
-	ids := make([]string, 0, 1+len(c.DestinationInstanceIds))
-	for _, id := range append([]string{c.SourceInstanceId}, c.DestinationInstanceIds...) {
+	dsts := c.DestinationInstanceIds
+	if len(dsts) > MaxDestinations {
+		dsts = nil
+	}
+	ids := make([]string, 0, 1+len(dsts))
+	for _, id := range append([]string{c.SourceInstanceId}, dsts...) {
 		if isUUID(id) {
 			ids = append(ids, id)
 		}
@@ -43,7 +48,7 @@ func checkInstances(ctx context.Context, reg InstanceGetter, addr string, c *con
 	if isUUID(c.SourceInstanceId) {
 		checkInstance(&vs, "sourceInstanceId", c.SourceInstanceId, found[c.SourceInstanceId], c.Active, true)
 	}
-	for i, id := range c.DestinationInstanceIds {
+	for i, id := range dsts {
 		if isUUID(id) && id != c.SourceInstanceId {
 			checkInstance(&vs, fmt.Sprintf("destinationInstanceIds[%d]", i), id, found[id], c.Active, false)
 		}
