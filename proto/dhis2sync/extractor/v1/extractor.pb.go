@@ -9,6 +9,7 @@ package extractorv1
 import (
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
+	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
 	reflect "reflect"
 	sync "sync"
 	unsafe "unsafe"
@@ -261,11 +262,362 @@ func (x *CancelJobResponse) GetStopped() int32 {
 	return 0
 }
 
+// VerifyStepRequest names what to compare.
+type VerifyStepRequest struct {
+	state                  protoimpl.MessageState `protogen:"open.v1"`
+	JobId                  string                 `protobuf:"bytes,1,opt,name=job_id,json=jobId,proto3" json:"job_id,omitempty"`
+	StepId                 string                 `protobuf:"bytes,2,opt,name=step_id,json=stepId,proto3" json:"step_id,omitempty"`
+	SourceInstanceId       string                 `protobuf:"bytes,3,opt,name=source_instance_id,json=sourceInstanceId,proto3" json:"source_instance_id,omitempty"`
+	DestinationInstanceIds []string               `protobuf:"bytes,4,rep,name=destination_instance_ids,json=destinationInstanceIds,proto3" json:"destination_instance_ids,omitempty"`
+	// Metadata resources to compare, e.g. ["organisationUnits", "dataElements"]; empty means every resource of
+	// the configuration's metadata families (dhis2sync's metadata plan). Resources the source version does not
+	// have are skipped; data resources (dataValues, events, tracker) are reported as not verifiable.
+	Resources []string `protobuf:"bytes,5,rep,name=resources,proto3" json:"resources,omitempty"`
+	// The configuration snapshot as protojson (policies decide the normalisation).
+	ConfigJson string `protobuf:"bytes,6,opt,name=config_json,json=configJson,proto3" json:"config_json,omitempty"`
+	// At most this many differences are listed (difference_count counts them all); 0 means 100.
+	MaxDifferences int32 `protobuf:"varint,7,opt,name=max_differences,json=maxDifferences,proto3" json:"max_differences,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *VerifyStepRequest) Reset() {
+	*x = VerifyStepRequest{}
+	mi := &file_dhis2sync_extractor_v1_extractor_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VerifyStepRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VerifyStepRequest) ProtoMessage() {}
+
+func (x *VerifyStepRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_dhis2sync_extractor_v1_extractor_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VerifyStepRequest.ProtoReflect.Descriptor instead.
+func (*VerifyStepRequest) Descriptor() ([]byte, []int) {
+	return file_dhis2sync_extractor_v1_extractor_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *VerifyStepRequest) GetJobId() string {
+	if x != nil {
+		return x.JobId
+	}
+	return ""
+}
+
+func (x *VerifyStepRequest) GetStepId() string {
+	if x != nil {
+		return x.StepId
+	}
+	return ""
+}
+
+func (x *VerifyStepRequest) GetSourceInstanceId() string {
+	if x != nil {
+		return x.SourceInstanceId
+	}
+	return ""
+}
+
+func (x *VerifyStepRequest) GetDestinationInstanceIds() []string {
+	if x != nil {
+		return x.DestinationInstanceIds
+	}
+	return nil
+}
+
+func (x *VerifyStepRequest) GetResources() []string {
+	if x != nil {
+		return x.Resources
+	}
+	return nil
+}
+
+func (x *VerifyStepRequest) GetConfigJson() string {
+	if x != nil {
+		return x.ConfigJson
+	}
+	return ""
+}
+
+func (x *VerifyStepRequest) GetMaxDifferences() int32 {
+	if x != nil {
+		return x.MaxDifferences
+	}
+	return 0
+}
+
+// VerifyStepResponse is the comparison, shaped like dhis2sync.orchestrator.v1.Verification.
+type VerifyStepResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// True when every resource check is equal.
+	Passed bool `protobuf:"varint,1,opt,name=passed,proto3" json:"passed,omitempty"`
+	// One check per (resource, destination).
+	Resources []*ResourceCheck `protobuf:"bytes,2,rep,name=resources,proto3" json:"resources,omitempty"`
+	// The first differences found (capped by max_differences), object by object.
+	Differences     []*Difference          `protobuf:"bytes,3,rep,name=differences,proto3" json:"differences,omitempty"`
+	DifferenceCount int64                  `protobuf:"varint,4,opt,name=difference_count,json=differenceCount,proto3" json:"difference_count,omitempty"`
+	Time            *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=time,proto3" json:"time,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *VerifyStepResponse) Reset() {
+	*x = VerifyStepResponse{}
+	mi := &file_dhis2sync_extractor_v1_extractor_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *VerifyStepResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*VerifyStepResponse) ProtoMessage() {}
+
+func (x *VerifyStepResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_dhis2sync_extractor_v1_extractor_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use VerifyStepResponse.ProtoReflect.Descriptor instead.
+func (*VerifyStepResponse) Descriptor() ([]byte, []int) {
+	return file_dhis2sync_extractor_v1_extractor_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *VerifyStepResponse) GetPassed() bool {
+	if x != nil {
+		return x.Passed
+	}
+	return false
+}
+
+func (x *VerifyStepResponse) GetResources() []*ResourceCheck {
+	if x != nil {
+		return x.Resources
+	}
+	return nil
+}
+
+func (x *VerifyStepResponse) GetDifferences() []*Difference {
+	if x != nil {
+		return x.Differences
+	}
+	return nil
+}
+
+func (x *VerifyStepResponse) GetDifferenceCount() int64 {
+	if x != nil {
+		return x.DifferenceCount
+	}
+	return 0
+}
+
+func (x *VerifyStepResponse) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
+// ResourceCheck compares one resource on the source and one destination (= orchestrator.v1.ResourceCheck).
+type ResourceCheck struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	Resource         string                 `protobuf:"bytes,1,opt,name=resource,proto3" json:"resource,omitempty"`
+	SourceCount      int64                  `protobuf:"varint,2,opt,name=source_count,json=sourceCount,proto3" json:"source_count,omitempty"`
+	DestinationCount int64                  `protobuf:"varint,3,opt,name=destination_count,json=destinationCount,proto3" json:"destination_count,omitempty"`
+	// SHA-256 (hex) over the sorted (uid, object hash) pairs of the normalised objects.
+	SourceHash            string `protobuf:"bytes,4,opt,name=source_hash,json=sourceHash,proto3" json:"source_hash,omitempty"`
+	DestinationHash       string `protobuf:"bytes,5,opt,name=destination_hash,json=destinationHash,proto3" json:"destination_hash,omitempty"`
+	Equal                 bool   `protobuf:"varint,6,opt,name=equal,proto3" json:"equal,omitempty"`
+	DestinationInstanceId string `protobuf:"bytes,7,opt,name=destination_instance_id,json=destinationInstanceId,proto3" json:"destination_instance_id,omitempty"`
+	unknownFields         protoimpl.UnknownFields
+	sizeCache             protoimpl.SizeCache
+}
+
+func (x *ResourceCheck) Reset() {
+	*x = ResourceCheck{}
+	mi := &file_dhis2sync_extractor_v1_extractor_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ResourceCheck) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ResourceCheck) ProtoMessage() {}
+
+func (x *ResourceCheck) ProtoReflect() protoreflect.Message {
+	mi := &file_dhis2sync_extractor_v1_extractor_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ResourceCheck.ProtoReflect.Descriptor instead.
+func (*ResourceCheck) Descriptor() ([]byte, []int) {
+	return file_dhis2sync_extractor_v1_extractor_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *ResourceCheck) GetResource() string {
+	if x != nil {
+		return x.Resource
+	}
+	return ""
+}
+
+func (x *ResourceCheck) GetSourceCount() int64 {
+	if x != nil {
+		return x.SourceCount
+	}
+	return 0
+}
+
+func (x *ResourceCheck) GetDestinationCount() int64 {
+	if x != nil {
+		return x.DestinationCount
+	}
+	return 0
+}
+
+func (x *ResourceCheck) GetSourceHash() string {
+	if x != nil {
+		return x.SourceHash
+	}
+	return ""
+}
+
+func (x *ResourceCheck) GetDestinationHash() string {
+	if x != nil {
+		return x.DestinationHash
+	}
+	return ""
+}
+
+func (x *ResourceCheck) GetEqual() bool {
+	if x != nil {
+		return x.Equal
+	}
+	return false
+}
+
+func (x *ResourceCheck) GetDestinationInstanceId() string {
+	if x != nil {
+		return x.DestinationInstanceId
+	}
+	return ""
+}
+
+// Difference is one object that is not the same on both sides (= orchestrator.v1.Difference).
+type Difference struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Resource string                 `protobuf:"bytes,1,opt,name=resource,proto3" json:"resource,omitempty"`
+	Uid      string                 `protobuf:"bytes,2,opt,name=uid,proto3" json:"uid,omitempty"`
+	// MISSING_ON_DESTINATION, EXTRA_ON_DESTINATION or CHANGED.
+	Kind                  string `protobuf:"bytes,3,opt,name=kind,proto3" json:"kind,omitempty"`
+	DestinationInstanceId string `protobuf:"bytes,4,opt,name=destination_instance_id,json=destinationInstanceId,proto3" json:"destination_instance_id,omitempty"`
+	// For CHANGED: "properties: name, shortName"; otherwise the object's name or code when known.
+	Detail        string `protobuf:"bytes,5,opt,name=detail,proto3" json:"detail,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Difference) Reset() {
+	*x = Difference{}
+	mi := &file_dhis2sync_extractor_v1_extractor_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Difference) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Difference) ProtoMessage() {}
+
+func (x *Difference) ProtoReflect() protoreflect.Message {
+	mi := &file_dhis2sync_extractor_v1_extractor_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Difference.ProtoReflect.Descriptor instead.
+func (*Difference) Descriptor() ([]byte, []int) {
+	return file_dhis2sync_extractor_v1_extractor_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *Difference) GetResource() string {
+	if x != nil {
+		return x.Resource
+	}
+	return ""
+}
+
+func (x *Difference) GetUid() string {
+	if x != nil {
+		return x.Uid
+	}
+	return ""
+}
+
+func (x *Difference) GetKind() string {
+	if x != nil {
+		return x.Kind
+	}
+	return ""
+}
+
+func (x *Difference) GetDestinationInstanceId() string {
+	if x != nil {
+		return x.DestinationInstanceId
+	}
+	return ""
+}
+
+func (x *Difference) GetDetail() string {
+	if x != nil {
+		return x.Detail
+	}
+	return ""
+}
+
 var File_dhis2sync_extractor_v1_extractor_proto protoreflect.FileDescriptor
 
 const file_dhis2sync_extractor_v1_extractor_proto_rawDesc = "" +
 	"\n" +
-	"&dhis2sync/extractor/v1/extractor.proto\x12\x16dhis2sync.extractor.v1\"\x80\x03\n" +
+	"&dhis2sync/extractor/v1/extractor.proto\x12\x16dhis2sync.extractor.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x80\x03\n" +
 	"\x12ExtractStepRequest\x12\x15\n" +
 	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x17\n" +
 	"\astep_id\x18\x02 \x01(\tR\x06stepId\x12,\n" +
@@ -284,10 +636,43 @@ const file_dhis2sync_extractor_v1_extractor_proto_rawDesc = "" +
 	"\x10CancelJobRequest\x12\x15\n" +
 	"\x06job_id\x18\x01 \x01(\tR\x05jobId\"-\n" +
 	"\x11CancelJobResponse\x12\x18\n" +
-	"\astopped\x18\x01 \x01(\x05R\astopped2\xdc\x01\n" +
+	"\astopped\x18\x01 \x01(\x05R\astopped\"\x93\x02\n" +
+	"\x11VerifyStepRequest\x12\x15\n" +
+	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x17\n" +
+	"\astep_id\x18\x02 \x01(\tR\x06stepId\x12,\n" +
+	"\x12source_instance_id\x18\x03 \x01(\tR\x10sourceInstanceId\x128\n" +
+	"\x18destination_instance_ids\x18\x04 \x03(\tR\x16destinationInstanceIds\x12\x1c\n" +
+	"\tresources\x18\x05 \x03(\tR\tresources\x12\x1f\n" +
+	"\vconfig_json\x18\x06 \x01(\tR\n" +
+	"configJson\x12'\n" +
+	"\x0fmax_differences\x18\a \x01(\x05R\x0emaxDifferences\"\x92\x02\n" +
+	"\x12VerifyStepResponse\x12\x16\n" +
+	"\x06passed\x18\x01 \x01(\bR\x06passed\x12C\n" +
+	"\tresources\x18\x02 \x03(\v2%.dhis2sync.extractor.v1.ResourceCheckR\tresources\x12D\n" +
+	"\vdifferences\x18\x03 \x03(\v2\".dhis2sync.extractor.v1.DifferenceR\vdifferences\x12)\n" +
+	"\x10difference_count\x18\x04 \x01(\x03R\x0fdifferenceCount\x12.\n" +
+	"\x04time\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"\x95\x02\n" +
+	"\rResourceCheck\x12\x1a\n" +
+	"\bresource\x18\x01 \x01(\tR\bresource\x12!\n" +
+	"\fsource_count\x18\x02 \x01(\x03R\vsourceCount\x12+\n" +
+	"\x11destination_count\x18\x03 \x01(\x03R\x10destinationCount\x12\x1f\n" +
+	"\vsource_hash\x18\x04 \x01(\tR\n" +
+	"sourceHash\x12)\n" +
+	"\x10destination_hash\x18\x05 \x01(\tR\x0fdestinationHash\x12\x14\n" +
+	"\x05equal\x18\x06 \x01(\bR\x05equal\x126\n" +
+	"\x17destination_instance_id\x18\a \x01(\tR\x15destinationInstanceId\"\x9e\x01\n" +
+	"\n" +
+	"Difference\x12\x1a\n" +
+	"\bresource\x18\x01 \x01(\tR\bresource\x12\x10\n" +
+	"\x03uid\x18\x02 \x01(\tR\x03uid\x12\x12\n" +
+	"\x04kind\x18\x03 \x01(\tR\x04kind\x126\n" +
+	"\x17destination_instance_id\x18\x04 \x01(\tR\x15destinationInstanceId\x12\x16\n" +
+	"\x06detail\x18\x05 \x01(\tR\x06detail2\xc1\x02\n" +
 	"\x10ExtractorService\x12f\n" +
 	"\vExtractStep\x12*.dhis2sync.extractor.v1.ExtractStepRequest\x1a+.dhis2sync.extractor.v1.ExtractStepResponse\x12`\n" +
-	"\tCancelJob\x12(.dhis2sync.extractor.v1.CancelJobRequest\x1a).dhis2sync.extractor.v1.CancelJobResponseB\xef\x01\n" +
+	"\tCancelJob\x12(.dhis2sync.extractor.v1.CancelJobRequest\x1a).dhis2sync.extractor.v1.CancelJobResponse\x12c\n" +
+	"\n" +
+	"VerifyStep\x12).dhis2sync.extractor.v1.VerifyStepRequest\x1a*.dhis2sync.extractor.v1.VerifyStepResponseB\xef\x01\n" +
 	"\x1acom.dhis2sync.extractor.v1B\x0eExtractorProtoP\x01ZGgithub.com/dhis2sync/dhis2sync/proto/dhis2sync/extractor/v1;extractorv1\xa2\x02\x03DEX\xaa\x02\x16Dhis2sync.Extractor.V1\xca\x02\x16Dhis2sync\\Extractor\\V1\xe2\x02\"Dhis2sync\\Extractor\\V1\\GPBMetadata\xea\x02\x18Dhis2sync::Extractor::V1b\x06proto3"
 
 var (
@@ -302,25 +687,35 @@ func file_dhis2sync_extractor_v1_extractor_proto_rawDescGZIP() []byte {
 	return file_dhis2sync_extractor_v1_extractor_proto_rawDescData
 }
 
-var file_dhis2sync_extractor_v1_extractor_proto_msgTypes = make([]protoimpl.MessageInfo, 5)
+var file_dhis2sync_extractor_v1_extractor_proto_msgTypes = make([]protoimpl.MessageInfo, 9)
 var file_dhis2sync_extractor_v1_extractor_proto_goTypes = []any{
-	(*ExtractStepRequest)(nil),  // 0: dhis2sync.extractor.v1.ExtractStepRequest
-	(*ExtractStepResponse)(nil), // 1: dhis2sync.extractor.v1.ExtractStepResponse
-	(*CancelJobRequest)(nil),    // 2: dhis2sync.extractor.v1.CancelJobRequest
-	(*CancelJobResponse)(nil),   // 3: dhis2sync.extractor.v1.CancelJobResponse
-	nil,                         // 4: dhis2sync.extractor.v1.ExtractStepRequest.ParamsEntry
+	(*ExtractStepRequest)(nil),    // 0: dhis2sync.extractor.v1.ExtractStepRequest
+	(*ExtractStepResponse)(nil),   // 1: dhis2sync.extractor.v1.ExtractStepResponse
+	(*CancelJobRequest)(nil),      // 2: dhis2sync.extractor.v1.CancelJobRequest
+	(*CancelJobResponse)(nil),     // 3: dhis2sync.extractor.v1.CancelJobResponse
+	(*VerifyStepRequest)(nil),     // 4: dhis2sync.extractor.v1.VerifyStepRequest
+	(*VerifyStepResponse)(nil),    // 5: dhis2sync.extractor.v1.VerifyStepResponse
+	(*ResourceCheck)(nil),         // 6: dhis2sync.extractor.v1.ResourceCheck
+	(*Difference)(nil),            // 7: dhis2sync.extractor.v1.Difference
+	nil,                           // 8: dhis2sync.extractor.v1.ExtractStepRequest.ParamsEntry
+	(*timestamppb.Timestamp)(nil), // 9: google.protobuf.Timestamp
 }
 var file_dhis2sync_extractor_v1_extractor_proto_depIdxs = []int32{
-	4, // 0: dhis2sync.extractor.v1.ExtractStepRequest.params:type_name -> dhis2sync.extractor.v1.ExtractStepRequest.ParamsEntry
-	0, // 1: dhis2sync.extractor.v1.ExtractorService.ExtractStep:input_type -> dhis2sync.extractor.v1.ExtractStepRequest
-	2, // 2: dhis2sync.extractor.v1.ExtractorService.CancelJob:input_type -> dhis2sync.extractor.v1.CancelJobRequest
-	1, // 3: dhis2sync.extractor.v1.ExtractorService.ExtractStep:output_type -> dhis2sync.extractor.v1.ExtractStepResponse
-	3, // 4: dhis2sync.extractor.v1.ExtractorService.CancelJob:output_type -> dhis2sync.extractor.v1.CancelJobResponse
-	3, // [3:5] is the sub-list for method output_type
-	1, // [1:3] is the sub-list for method input_type
-	1, // [1:1] is the sub-list for extension type_name
-	1, // [1:1] is the sub-list for extension extendee
-	0, // [0:1] is the sub-list for field type_name
+	8, // 0: dhis2sync.extractor.v1.ExtractStepRequest.params:type_name -> dhis2sync.extractor.v1.ExtractStepRequest.ParamsEntry
+	6, // 1: dhis2sync.extractor.v1.VerifyStepResponse.resources:type_name -> dhis2sync.extractor.v1.ResourceCheck
+	7, // 2: dhis2sync.extractor.v1.VerifyStepResponse.differences:type_name -> dhis2sync.extractor.v1.Difference
+	9, // 3: dhis2sync.extractor.v1.VerifyStepResponse.time:type_name -> google.protobuf.Timestamp
+	0, // 4: dhis2sync.extractor.v1.ExtractorService.ExtractStep:input_type -> dhis2sync.extractor.v1.ExtractStepRequest
+	2, // 5: dhis2sync.extractor.v1.ExtractorService.CancelJob:input_type -> dhis2sync.extractor.v1.CancelJobRequest
+	4, // 6: dhis2sync.extractor.v1.ExtractorService.VerifyStep:input_type -> dhis2sync.extractor.v1.VerifyStepRequest
+	1, // 7: dhis2sync.extractor.v1.ExtractorService.ExtractStep:output_type -> dhis2sync.extractor.v1.ExtractStepResponse
+	3, // 8: dhis2sync.extractor.v1.ExtractorService.CancelJob:output_type -> dhis2sync.extractor.v1.CancelJobResponse
+	5, // 9: dhis2sync.extractor.v1.ExtractorService.VerifyStep:output_type -> dhis2sync.extractor.v1.VerifyStepResponse
+	7, // [7:10] is the sub-list for method output_type
+	4, // [4:7] is the sub-list for method input_type
+	4, // [4:4] is the sub-list for extension type_name
+	4, // [4:4] is the sub-list for extension extendee
+	0, // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_dhis2sync_extractor_v1_extractor_proto_init() }
@@ -334,7 +729,7 @@ func file_dhis2sync_extractor_v1_extractor_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_dhis2sync_extractor_v1_extractor_proto_rawDesc), len(file_dhis2sync_extractor_v1_extractor_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   5,
+			NumMessages:   9,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

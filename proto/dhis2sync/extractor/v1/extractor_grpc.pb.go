@@ -21,6 +21,7 @@ const _ = grpc.SupportPackageIsVersion9
 const (
 	ExtractorService_ExtractStep_FullMethodName = "/dhis2sync.extractor.v1.ExtractorService/ExtractStep"
 	ExtractorService_CancelJob_FullMethodName   = "/dhis2sync.extractor.v1.ExtractorService/CancelJob"
+	ExtractorService_VerifyStep_FullMethodName  = "/dhis2sync.extractor.v1.ExtractorService/VerifyStep"
 )
 
 // ExtractorServiceClient is the client API for ExtractorService service.
@@ -35,6 +36,13 @@ type ExtractorServiceClient interface {
 	ExtractStep(ctx context.Context, in *ExtractStepRequest, opts ...grpc.CallOption) (*ExtractStepResponse, error)
 	// CancelJob stops every extraction of a job.
 	CancelJob(ctx context.Context, in *CancelJobRequest, opts ...grpc.CallOption) (*CancelJobResponse, error)
+	// VerifyStep compares the source with every destination, resource by resource, and answers when done
+	// (synchronous: give it a deadline of minutes for large instances). Both sides are read with fields=:owner
+	// and normalised the same way: server-managed fields dropped, the configuration's sharing, user-reference
+	// and default-object policies applied, the version transform source→destination applied to the source side,
+	// collections sorted. Counts and SHA-256 hashes of the canonical JSON are compared per object. The response
+	// maps 1:1 to dhis2sync.orchestrator.v1.Verification (resources → ResourceCheck, differences → Difference).
+	VerifyStep(ctx context.Context, in *VerifyStepRequest, opts ...grpc.CallOption) (*VerifyStepResponse, error)
 }
 
 type extractorServiceClient struct {
@@ -65,6 +73,16 @@ func (c *extractorServiceClient) CancelJob(ctx context.Context, in *CancelJobReq
 	return out, nil
 }
 
+func (c *extractorServiceClient) VerifyStep(ctx context.Context, in *VerifyStepRequest, opts ...grpc.CallOption) (*VerifyStepResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(VerifyStepResponse)
+	err := c.cc.Invoke(ctx, ExtractorService_VerifyStep_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // ExtractorServiceServer is the server API for ExtractorService service.
 // All implementations must embed UnimplementedExtractorServiceServer
 // for forward compatibility.
@@ -77,6 +95,13 @@ type ExtractorServiceServer interface {
 	ExtractStep(context.Context, *ExtractStepRequest) (*ExtractStepResponse, error)
 	// CancelJob stops every extraction of a job.
 	CancelJob(context.Context, *CancelJobRequest) (*CancelJobResponse, error)
+	// VerifyStep compares the source with every destination, resource by resource, and answers when done
+	// (synchronous: give it a deadline of minutes for large instances). Both sides are read with fields=:owner
+	// and normalised the same way: server-managed fields dropped, the configuration's sharing, user-reference
+	// and default-object policies applied, the version transform source→destination applied to the source side,
+	// collections sorted. Counts and SHA-256 hashes of the canonical JSON are compared per object. The response
+	// maps 1:1 to dhis2sync.orchestrator.v1.Verification (resources → ResourceCheck, differences → Difference).
+	VerifyStep(context.Context, *VerifyStepRequest) (*VerifyStepResponse, error)
 	mustEmbedUnimplementedExtractorServiceServer()
 }
 
@@ -92,6 +117,9 @@ func (UnimplementedExtractorServiceServer) ExtractStep(context.Context, *Extract
 }
 func (UnimplementedExtractorServiceServer) CancelJob(context.Context, *CancelJobRequest) (*CancelJobResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method CancelJob not implemented")
+}
+func (UnimplementedExtractorServiceServer) VerifyStep(context.Context, *VerifyStepRequest) (*VerifyStepResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method VerifyStep not implemented")
 }
 func (UnimplementedExtractorServiceServer) mustEmbedUnimplementedExtractorServiceServer() {}
 func (UnimplementedExtractorServiceServer) testEmbeddedByValue()                          {}
@@ -150,6 +178,24 @@ func _ExtractorService_CancelJob_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _ExtractorService_VerifyStep_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(VerifyStepRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(ExtractorServiceServer).VerifyStep(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: ExtractorService_VerifyStep_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(ExtractorServiceServer).VerifyStep(ctx, req.(*VerifyStepRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // ExtractorService_ServiceDesc is the grpc.ServiceDesc for ExtractorService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -164,6 +210,10 @@ var ExtractorService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "CancelJob",
 			Handler:    _ExtractorService_CancelJob_Handler,
+		},
+		{
+			MethodName: "VerifyStep",
+			Handler:    _ExtractorService_VerifyStep_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -34,7 +34,12 @@ type LoadStepRequest struct {
 	BatchSize    int32             `protobuf:"varint,7,opt,name=batch_size,json=batchSize,proto3" json:"batch_size,omitempty"`
 	MaxInFlight  int32             `protobuf:"varint,8,opt,name=max_in_flight,json=maxInFlight,proto3" json:"max_in_flight,omitempty"`
 	// The configuration snapshot as protojson.
-	ConfigJson    string `protobuf:"bytes,9,opt,name=config_json,json=configJson,proto3" json:"config_json,omitempty"`
+	ConfigJson string `protobuf:"bytes,9,opt,name=config_json,json=configJson,proto3" json:"config_json,omitempty"`
+	// Set on the last metadata step of a sub-job: after the step's own batches, the loader re-posts every object
+	// it deferred earlier in the job for this destination (objects refused only with E5002 for a reference to a
+	// type later in the metadata plan) and reports in this step's results what still fails. Deferred objects are
+	// also retried, without this flag, as soon as a step carrying the missing type completes.
+	RetryDeferred bool `protobuf:"varint,10,opt,name=retry_deferred,json=retryDeferred,proto3" json:"retry_deferred,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -130,6 +135,13 @@ func (x *LoadStepRequest) GetConfigJson() string {
 		return x.ConfigJson
 	}
 	return ""
+}
+
+func (x *LoadStepRequest) GetRetryDeferred() bool {
+	if x != nil {
+		return x.RetryDeferred
+	}
+	return false
 }
 
 // LoadStepResponse acknowledges the start.
@@ -271,7 +283,7 @@ var File_dhis2sync_loader_v1_loader_proto protoreflect.FileDescriptor
 
 const file_dhis2sync_loader_v1_loader_proto_rawDesc = "" +
 	"\n" +
-	" dhis2sync/loader/v1/loader.proto\x12\x13dhis2sync.loader.v1\"\xb2\x03\n" +
+	" dhis2sync/loader/v1/loader.proto\x12\x13dhis2sync.loader.v1\"\xd9\x03\n" +
 	"\x0fLoadStepRequest\x12\x15\n" +
 	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x17\n" +
 	"\astep_id\x18\x02 \x01(\tR\x06stepId\x126\n" +
@@ -283,7 +295,9 @@ const file_dhis2sync_loader_v1_loader_proto_rawDesc = "" +
 	"batch_size\x18\a \x01(\x05R\tbatchSize\x12\"\n" +
 	"\rmax_in_flight\x18\b \x01(\x05R\vmaxInFlight\x12\x1f\n" +
 	"\vconfig_json\x18\t \x01(\tR\n" +
-	"configJson\x1a?\n" +
+	"configJson\x12%\n" +
+	"\x0eretry_deferred\x18\n" +
+	" \x01(\bR\rretryDeferred\x1a?\n" +
 	"\x11ImportParamsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\".\n" +
