@@ -174,8 +174,14 @@ func TestInstanceReferences(t *testing.T) {
 			c.Name = tc.name
 			tc.change(c)
 			for rpc, call := range map[string]func() error{
-				"create":   func() error { _, err := e.client.CreateConfig(t.Context(), &configv1.CreateConfigRequest{Config: c}); return err },
-				"validate": func() error { _, err := e.client.ValidateConfig(t.Context(), &configv1.ValidateConfigRequest{Config: c}); return err },
+				"create": func() error {
+					_, err := e.client.CreateConfig(t.Context(), &configv1.CreateConfigRequest{Config: c})
+					return err
+				},
+				"validate": func() error {
+					_, err := e.client.ValidateConfig(t.Context(), &configv1.ValidateConfigRequest{Config: c})
+					return err
+				},
 			} {
 				code, vs := fieldViolations(call())
 				if code != codes.InvalidArgument || len(vs) != 1 || !strings.Contains(vs[tc.field], tc.says) {

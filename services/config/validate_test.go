@@ -81,14 +81,18 @@ func TestValidateRules(t *testing.T) {
 			c.ImportStrategy = configv1.ImportStrategy_IMPORT_STRATEGY_DELETE
 			c.ExecutionMode = configv1.ExecutionMode_EXECUTION_MODE_AUTOMATIC
 		}, "importStrategy", "EXECUTION_MODE_SCHEDULED"},
-		{"org unit not a UID", func(c *configv1.Config) { c.Filters = &configv1.Filters{OrgUnitIds: []string{"ImspTQPwCqd", "1mspTQPwCqd"}} }, "filters.orgUnitIds[1]", "11 letters or digits"},
+		{"org unit not a UID", func(c *configv1.Config) {
+			c.Filters = &configv1.Filters{OrgUnitIds: []string{"ImspTQPwCqd", "1mspTQPwCqd"}}
+		}, "filters.orgUnitIds[1]", "11 letters or digits"},
 		{"program not a UID", func(c *configv1.Config) { c.Filters = &configv1.Filters{ProgramIds: []string{"IpHINAT79U"}} }, "filters.programIds[0]", "not a DHIS2 UID"},
 		{"data set not a UID", func(c *configv1.Config) { c.Filters = &configv1.Filters{DataSetIds: []string{"BfMAe6Itzg-"}} }, "filters.dataSetIds[0]", "not a DHIS2 UID"},
 		{"period garbage", func(c *configv1.Config) { c.Filters = &configv1.Filters{Periods: []string{"202401", "Jan 2024"}} }, "filters.periods[1]", "2024Q1"},
 		{"period relative", func(c *configv1.Config) { c.Filters = &configv1.Filters{Periods: []string{"LAST_12_MONTHS"}} }, "filters.periods[0]", "fixed periods"},
 		{"start date malformed", func(c *configv1.Config) { c.Filters = &configv1.Filters{StartDate: "01/02/2024"} }, "filters.startDate", "YYYY-MM-DD"},
 		{"end date impossible", func(c *configv1.Config) { c.Filters = &configv1.Filters{EndDate: "2024-02-30"} }, "filters.endDate", "YYYY-MM-DD"},
-		{"end before start", func(c *configv1.Config) { c.Filters = &configv1.Filters{StartDate: "2024-03-01", EndDate: "2024-02-29"} }, "filters.endDate", "on or after its start"},
+		{"end before start", func(c *configv1.Config) {
+			c.Filters = &configv1.Filters{StartDate: "2024-03-01", EndDate: "2024-02-29"}
+		}, "filters.endDate", "on or after its start"},
 		{"mapping key not a UID", func(c *configv1.Config) {
 			c.Policies = &configv1.Policies{Sharing: configv1.ReferencePolicy_REFERENCE_POLICY_MAP, UserMapping: map[string]string{"admin": "xE7jOejl9FI"}}
 		}, `policies.userMapping["admin"]`, "source user"},
@@ -182,7 +186,7 @@ func TestValidateAccepts(t *testing.T) {
 			c.MetadataFamilies = []configv1.MetadataFamily{configv1.MetadataFamily_METADATA_FAMILY_ORGANISATION, configv1.MetadataFamily_METADATA_FAMILY_DATA_SETS}
 			c.Filters = &configv1.Filters{
 				OrgUnitIds: []string{"ImspTQPwCqd"}, ProgramIds: []string{"IpHINAT79UW"}, DataSetIds: []string{"BfMAe6Itzgt"},
-				Periods: []string{"2024", "202401", "2024Q1", "2024W05", "2024S1", "20240115", "2024BiW1", "2024AprilS1"},
+				Periods:   []string{"2024", "202401", "2024Q1", "2024W05", "2024S1", "20240115", "2024BiW1", "2024AprilS1"},
 				StartDate: "2024-01-01", EndDate: "2024-01-01",
 			}
 		}},
