@@ -156,14 +156,16 @@ func (p *projector) project(obj map[string]any, schema *Schema, nodes []*fieldNo
 
 // isOwnerOutput decides whether a stored or derived key belongs to fields=:owner.
 func (p *projector) isOwnerOutput(schema *Schema, k string) bool {
-	if pr, ok := schema.Properties[k]; ok {
-		return pr.Owner
-	}
+	// The legacy sharing fields are not owner properties in the 2.36–2.40 schemas, yet real exports of those
+	// versions carry them next to sharing (S:metadata_export_who_mal_hist_2.36.1.json).
 	if !p.s.version.AtLeast(41) && schema.Shareable {
 		switch k {
 		case "publicAccess", "userAccesses", "userGroupAccesses", "externalAccess":
 			return true
 		}
+	}
+	if pr, ok := schema.Properties[k]; ok {
+		return pr.Owner
 	}
 	return false
 }

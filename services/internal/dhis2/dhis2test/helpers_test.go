@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"testing"
 )
@@ -111,3 +112,11 @@ func dig(v any, path ...any) any {
 	}
 	return v
 }
+
+func httptestServer(t testing.TB, s *Server) string {
+	ts := newHTTPTest(s)
+	t.Cleanup(ts.Close)
+	return ts.URL
+}
+
+func newHTTPTest(s *Server) *httptest.Server { return httptest.NewServer(s) }

@@ -30,7 +30,7 @@ func periodRange(p string) (time.Time, time.Time, bool) {
 	switch {
 	case rest == "":
 		return monthsFrom(date(year, 1, 1), 12)
-	case len(rest) == 2:
+	case len(rest) == 2 && isDigits(rest):
 		if m, ok := num(rest, 1, 12); ok {
 			return monthsFrom(date(year, time.Month(m), 1), 1)
 		}
