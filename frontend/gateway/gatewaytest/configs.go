@@ -1,0 +1,164 @@
+package gatewaytest
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/robfig/cron/v3"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	authv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/auth/v1"
+	configv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/config/v1"
+)
+
+func (s *Server) listConfigs(w http.ResponseWriter, _ *http.Request, _ *authv1.User) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := &configv1.ListConfigsResponse{}
+	for _, c := range s.configs {
+		out.Configs = append(out.Configs, proto.CloneOf(c))
+	}
+	slices.SortFunc(out.Configs, func(a, b *configv1.Config) int { return strings.Compare(a.GetName(), b.GetName()) })
+	writeJSON(w, out)
+}
+
+func (s *Server) getConfig(w http.ResponseWriter, r *http.Request, _ *authv1.User) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.configs[r.PathValue("id")]
+	if !ok {
+		writeError(w, http.StatusNotFound, 5, "configuration not found")
+		return
+	}
+	writeJSON(w, c)
+}
+
+// checkConfig validates like the config service does and applies its defaults. Field paths mix
+// lowerCamel and snake_case on purpose: the dashboard must accept both.
+func (s *Server) checkConfig(c *configv1.Config) []violation {
+	var v []violation
+	if strings.TrimSpace(c.GetName()) == "" {
+		v = append(v, violation{"config.name", "A name is required."})
+	}
+	if _, ok := s.instances[c.GetSourceInstanceId()]; !ok {
+		v = append(v, violation{"sourceInstanceId", "Choose a registered source instance."})
+	}
+	if len(c.GetDestinationInstanceIds()) == 0 {
+		v = append(v, violation{"destination_instance_ids", "Choose at least one destination."})
+	}
+	for _, d := range c.GetDestinationInstanceIds() {
+		if d == c.GetSourceInstanceId() {
+			v = append(v, violation{"destinationInstanceIds", "The source cannot also be a destination."})
+			break
+		}
+	}
+	if c.GetSyncType() == configv1.SyncType_SYNC_TYPE_UNSPECIFIED {
+		v = append(v, violation{"syncType", "Choose what to synchronise."})
+	}
+	if c.GetExecutionMode() == configv1.ExecutionMode_EXECUTION_MODE_SCHEDULED {
+		if _, err := cron.ParseStandard(c.GetSchedule().GetCron()); err != nil {
+			v = append(v, violation{"config.schedule.cron", "Not a valid five-field cron expression: " + err.Error()})
+		}
+	}
+	if tz := c.GetSchedule().GetTimeZone(); tz != "" {
+		if _, err := time.LoadLocation(tz); err != nil {
+			v = append(v, violation{"schedule.timeZone", "Unknown time zone."})
+		}
+	}
+	for field, d := range map[string]string{"filters.startDate": c.GetFilters().GetStartDate(), "filters.endDate": c.GetFilters().GetEndDate()} {
+		if d == "" {
+			continue
+		}
+		if _, err := time.Parse(time.DateOnly, d); err != nil {
+			v = append(v, violation{field, "Use the format YYYY-MM-DD."})
+		}
+	}
+	slices.SortFunc(v, func(a, b violation) int { return strings.Compare(a.Field, b.Field) })
+	applyDefaults(c)
+	return v
+}
+
+func applyDefaults(c *configv1.Config) {
+	if c.ImportStrategy == configv1.ImportStrategy_IMPORT_STRATEGY_UNSPECIFIED {
+		c.ImportStrategy = configv1.ImportStrategy_IMPORT_STRATEGY_CREATE_AND_UPDATE
+	}
+	if c.MergeMode == configv1.MergeMode_MERGE_MODE_UNSPECIFIED {
+		c.MergeMode = configv1.MergeMode_MERGE_MODE_REPLACE
+	}
+	if c.AtomicMode == configv1.AtomicMode_ATOMIC_MODE_UNSPECIFIED {
+		c.AtomicMode = configv1.AtomicMode_ATOMIC_MODE_NONE
+	}
+	if c.ExecutionMode == configv1.ExecutionMode_EXECUTION_MODE_UNSPECIFIED {
+		c.ExecutionMode = configv1.ExecutionMode_EXECUTION_MODE_MANUAL
+	}
+	if c.Schedule != nil && c.Schedule.TimeZone == "" {
+		c.Schedule.TimeZone = "UTC"
+	}
+}
+
+func (s *Server) createConfig(w http.ResponseWriter, r *http.Request, _ *authv1.User) {
+	c := &configv1.Config{}
+	if !readBody(w, r, c) {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if v := s.checkConfig(c); len(v) > 0 {
+		writeInvalid(w, v)
+		return
+	}
+	c.Id = s.newID("cfg")
+	c.CreateTime, c.UpdateTime = timestamppb.Now(), timestamppb.Now()
+	s.configs[c.Id] = c
+	writeJSON(w, c)
+}
+
+func (s *Server) validateConfig(w http.ResponseWriter, r *http.Request, _ *authv1.User) {
+	c := &configv1.Config{}
+	if !readBody(w, r, c) {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if v := s.checkConfig(c); len(v) > 0 {
+		writeInvalid(w, v)
+		return
+	}
+	writeJSON(w, &configv1.ValidateConfigResponse{Config: c})
+}
+
+func (s *Server) updateConfig(w http.ResponseWriter, r *http.Request, _ *authv1.User) {
+	c := &configv1.Config{}
+	if !readBody(w, r, c) {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cur, ok := s.configs[r.PathValue("id")]
+	if !ok {
+		writeError(w, http.StatusNotFound, 5, "configuration not found")
+		return
+	}
+	if v := s.checkConfig(c); len(v) > 0 {
+		writeInvalid(w, v)
+		return
+	}
+	c.Id, c.CreateTime, c.UpdateTime = cur.Id, cur.CreateTime, timestamppb.Now()
+	s.configs[c.Id] = c
+	writeJSON(w, c)
+}
+
+func (s *Server) deleteConfig(w http.ResponseWriter, r *http.Request, _ *authv1.User) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := r.PathValue("id")
+	if _, ok := s.configs[id]; !ok {
+		writeError(w, http.StatusNotFound, 5, "configuration not found")
+		return
+	}
+	delete(s.configs, id)
+	writeJSON(w, &configv1.DeleteConfigResponse{})
+}
