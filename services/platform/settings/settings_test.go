@@ -1,0 +1,68 @@
+package settings
+
+import (
+	"encoding/base64"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestAddr(t *testing.T) {
+	if got := Addr(InstanceRegistry); got != "127.0.0.1:9101" {
+		t.Errorf("default registry addr = %q", got)
+	}
+	t.Setenv("DHIS2SYNC_INSTANCE_REGISTRY_ADDR", "0.0.0.0:7000")
+	if got := Addr(InstanceRegistry); got != "0.0.0.0:7000" {
+		t.Errorf("overridden registry addr = %q", got)
+	}
+}
+
+func TestLoad(t *testing.T) {
+	key := base64.StdEncoding.EncodeToString(make([]byte, 32))
+	tests := map[string]struct {
+		env     map[string]string
+		wantErr string
+		check   func(*testing.T, Settings)
+	}{
+		"defaults": {check: func(t *testing.T, s Settings) {
+			if s.HealthInterval != 30*time.Minute || s.NATSURL != "nats://127.0.0.1:4222" || s.SecretKey != nil {
+				t.Errorf("defaults: %+v", s)
+			}
+		}},
+		"secret key":       {env: map[string]string{"DHIS2SYNC_SECRET_KEY": key}, check: func(t *testing.T, s Settings) { checkLen(t, s.SecretKey, 32) }},
+		"short secret key": {env: map[string]string{"DHIS2SYNC_SECRET_KEY": base64.StdEncoding.EncodeToString([]byte("short"))}, wantErr: "32 random bytes"},
+		"not base64":       {env: map[string]string{"DHIS2SYNC_SECRET_KEY": "***"}, wantErr: "head -c 32 /dev/urandom"},
+		"health interval":  {env: map[string]string{"DHIS2SYNC_HEALTH_INTERVAL": "90s"}, check: func(t *testing.T, s Settings) { checkDur(t, s.HealthInterval, 90*time.Second) }},
+		"bad interval":     {env: map[string]string{"DHIS2SYNC_HEALTH_INTERVAL": "often"}, wantErr: "DHIS2SYNC_HEALTH_INTERVAL"},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			for k, v := range tc.env {
+				t.Setenv(k, v)
+			}
+			s, err := Load()
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("want error containing %q, got %v", tc.wantErr, err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.check(t, s)
+		})
+	}
+}
+
+func checkLen(t *testing.T, b []byte, n int) {
+	if len(b) != n {
+		t.Errorf("len = %d, want %d", len(b), n)
+	}
+}
+
+func checkDur(t *testing.T, got, want time.Duration) {
+	if got != want {
+		t.Errorf("got %v, want %v", got, want)
+	}
+}
