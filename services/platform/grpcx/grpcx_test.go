@@ -2,21 +2,20 @@ package grpcx
 
 import (
 	"context"
-
-	"google.golang.org/grpc"
 	"io"
 	"log/slog"
 	"net"
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 )
 
-func TestServeHealthRecoveryAndGracefulStop(t *testing.T) {
+func TestServeHealthAndGracefulStop(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	srv := NewServer(log)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
