@@ -1,0 +1,94 @@
+package orchestrator
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Options tune the orchestrator. Zero values take the defaults of OptionsFromEnv.
+type Options struct {
+	// StepTimeout fails a step when no result arrives for this long (DHIS2SYNC_STEP_TIMEOUT, default 10m).
+	StepTimeout time.Duration
+	// RetryBase is the first automatic retry delay, doubled for each further try, capped at one hour
+	// (DHIS2SYNC_RETRY_BASE, default 1m).
+	RetryBase time.Duration
+	// RetryMax is the number of automatic retries of a failed job (DHIS2SYNC_RETRY_MAX, default 3; 0 disables).
+	RetryMax int
+	// Heartbeat is how often a running job's owner says it is alive.
+	Heartbeat time.Duration
+	// StaleAfter is how long without a heartbeat before another process resumes a job whose owner died.
+	StaleAfter time.Duration
+	// ScanInterval is how often stale jobs and due retries are looked for.
+	ScanInterval time.Duration
+	// CancelGrace is how long a cancelled job waits for in-flight results before it ends.
+	CancelGrace time.Duration
+	// WatchHeartbeat is the interval of "heartbeat" events on WatchJob streams.
+	WatchHeartbeat time.Duration
+	// ScheduleRefresh is how often scheduled configurations are re-read; 0 disables the scheduler.
+	ScheduleRefresh time.Duration
+	// CallTimeout bounds each call to the config service, extractor and loader.
+	CallTimeout time.Duration
+}
+
+// OptionsFromEnv reads DHIS2SYNC_STEP_TIMEOUT, DHIS2SYNC_RETRY_BASE and DHIS2SYNC_RETRY_MAX.
+func OptionsFromEnv() (Options, error) {
+	o := Options{ScheduleRefresh: time.Minute}
+	var err error
+	if o.StepTimeout, err = envDuration("DHIS2SYNC_STEP_TIMEOUT", 10*time.Minute); err != nil {
+		return o, err
+	}
+	if o.RetryBase, err = envDuration("DHIS2SYNC_RETRY_BASE", time.Minute); err != nil {
+		return o, err
+	}
+	if v := strings.TrimSpace(os.Getenv("DHIS2SYNC_RETRY_MAX")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 {
+			return o, fmt.Errorf("DHIS2SYNC_RETRY_MAX must be a number of retries (0 or more), got %q", v)
+		}
+		o.RetryMax = n
+	} else {
+		o.RetryMax = 3
+	}
+	return o.withDefaults(), nil
+}
+
+func envDuration(name string, def time.Duration) (time.Duration, error) {
+	v := strings.TrimSpace(os.Getenv(name))
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s must be a positive duration such as 10m, got %q", name, v)
+	}
+	return d, nil
+}
+
+func (o Options) withDefaults() Options {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&o.StepTimeout, 10*time.Minute)
+	def(&o.RetryBase, time.Minute)
+	def(&o.Heartbeat, 10*time.Second)
+	def(&o.StaleAfter, 45*time.Second)
+	def(&o.ScanInterval, 5*time.Second)
+	def(&o.CancelGrace, 2*time.Second)
+	def(&o.WatchHeartbeat, 15*time.Second)
+	def(&o.CallTimeout, 15*time.Second)
+	return o
+}
+
+// retryDelay is the wait before automatic retry number n (1-based): base, 2·base, 4·base … capped at one hour.
+func (o Options) retryDelay(n int) time.Duration {
+	d := o.RetryBase
+	for i := 1; i < n && d < time.Hour; i++ {
+		d *= 2
+	}
+	return min(d, time.Hour)
+}

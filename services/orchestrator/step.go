@@ -1,0 +1,238 @@
+package orchestrator
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
+
+	configv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/config/v1"
+	extractorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/extractor/v1"
+	loaderv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/loader/v1"
+)
+
+// runStep runs one step to its end and records it. It returns "" when the job's context ended first (the
+// step stays RUNNING: a resumed job restarts it from its checkpoint).
+func (s *Service) runStep(ctx context.Context, root, sub *jobRow, st *stepRow) (string, string) {
+	var status, msg string
+	if st.Kind == kindVerify {
+		status, msg = s.runVerifyStep(ctx, root, sub, st)
+	} else {
+		status, msg = s.runPipelineStep(ctx, root, sub, st)
+	}
+	if ctx.Err() != nil {
+		return "", ""
+	}
+	if status == statusCompleted {
+		if cur, err := s.st.step(ctx, st.ID); err == nil && (cur.Errors > 0 || cur.Warnings > 0) {
+			status = statusCompletedWarnings
+		}
+	}
+	moveWatermarks := succeeded(status) && !root.DryRun && st.Kind != kindVerify && st.Kind != kindDeletions
+	if err := s.st.finishStep(ctx, st, root.ConfigID, status, msg, moveWatermarks); err != nil {
+		s.logError(ctx, sub, st.ID, "step %s could not be recorded: %v", st.Name, err)
+		return statusFailed, err.Error()
+	}
+	if cur, err := s.st.step(ctx, st.ID); err == nil && st.Kind != kindVerify {
+		if status == statusFailed {
+			s.logError(ctx, sub, st.ID, "step %s failed: %s", st.Name, msg)
+		} else {
+			s.info(ctx, sub, st.ID, "step %s %s: %s", st.Name, humanStatus(status), summary(cur.counters))
+		}
+	}
+	s.publishJob(ctx, root.ID, eventState)
+	return status, msg
+}
+
+// runPipelineStep starts the loader for every destination that has not finished the step, then the
+// extractor from the step's checkpoint, and waits for the loader's results.
+func (s *Service) runPipelineStep(ctx context.Context, root, sub *jobRow, st *stepRow) (string, string) {
+	restart := st.Status == statusRunning
+	if err := s.st.startStep(ctx, st.ID); err != nil {
+		return statusFailed, err.Error()
+	}
+	dests, _, err := s.st.stepState(ctx, st.ID)
+	if err != nil {
+		return statusFailed, err.Error()
+	}
+	var pending []string
+	after := int64(-1)
+	for _, d := range dests {
+		if !d.Done {
+			pending = append(pending, d.DestinationID)
+			if after < 0 || d.AckedThrough < after {
+				after = d.AckedThrough
+			}
+		}
+	}
+	after = max(after, 0)
+	if restart {
+		s.info(ctx, sub, st.ID, "resumed after restart: step %s continues after batch %d", st.Name, after)
+	} else {
+		s.info(ctx, sub, st.ID, "step %s started: %s", st.Name, strings.Join(st.Resources, ", "))
+	}
+	s.publishJob(ctx, root.ID, eventState)
+	if len(pending) > 0 {
+		if status, msg := s.startPipeline(ctx, root, st, pending, after); status != "" {
+			return status, msg
+		}
+	}
+	return s.awaitStep(ctx, st)
+}
+
+func (s *Service) startPipeline(ctx context.Context, root *jobRow, st *stepRow, pending []string, after int64) (string, string) {
+	cfg := &configv1.Config{}
+	if err := protojson.Unmarshal([]byte(root.ConfigJSON), cfg); err != nil {
+		return statusFailed, "the job's configuration snapshot is unreadable: " + err.Error()
+	}
+	params := st.params()
+	if st.Kind != kindDeletions {
+		since, err := s.st.since(ctx, root.ConfigID, root.DestinationInstanceIDs, st.Resources)
+		if err != nil {
+			return statusFailed, err.Error()
+		}
+		if since != "" {
+			params["since"] = since
+		}
+	}
+	ip := importParams(cfg, root.DryRun)
+	if st.Kind == kindDeletions {
+		ip["importStrategy"] = "DELETE"
+	}
+	for _, d := range pending {
+		cctx, cancel := context.WithTimeout(ctx, s.opts.CallTimeout)
+		resp, err := s.deps.Loader.LoadStep(cctx, &loaderv1.LoadStepRequest{
+			JobId: root.ID, StepId: st.ID, DestinationInstanceId: d, Resources: st.Resources, ImportParams: ip,
+			DryRun: root.DryRun, BatchSize: cfg.GetSizes().GetBatchSize(), MaxInFlight: cfg.GetSizes().GetMaxInFlight(),
+			ConfigJson: root.ConfigJSON,
+		})
+		cancel()
+		if ctx.Err() != nil {
+			return "", ""
+		}
+		if err != nil {
+			return statusFailed, fmt.Sprintf("the loader could not start the step for destination %s: %s", d, callError(err))
+		}
+		if !resp.GetAccepted() {
+			return statusFailed, fmt.Sprintf("the loader refused the step for destination %s", d)
+		}
+	}
+	cctx, cancel := context.WithTimeout(ctx, s.opts.CallTimeout)
+	defer cancel()
+	resp, err := s.deps.Extractor.ExtractStep(cctx, &extractorv1.ExtractStepRequest{
+		JobId: root.ID, StepId: st.ID, SourceInstanceId: root.SourceInstanceID, Resources: st.Resources,
+		Params: params, PageSize: cfg.GetSizes().GetPageSize(), AfterSequence: after, ConfigJson: root.ConfigJSON,
+	})
+	if ctx.Err() != nil {
+		return "", ""
+	}
+	if err != nil {
+		return statusFailed, "the extractor could not start the step: " + callError(err)
+	}
+	if !resp.GetAccepted() {
+		return statusFailed, "the extractor refused the step"
+	}
+	return "", ""
+}
+
+// callError words a failed call to another service for the job log.
+func callError(err error) string {
+	st, _ := status.FromError(err)
+	switch st.Code() {
+	case codes.Unavailable:
+		return "service unreachable (" + st.Message() + ")"
+	case codes.DeadlineExceeded:
+		return "no answer in time"
+	}
+	return st.Code().String() + ": " + st.Message()
+}
+
+// awaitStep waits until every destination has finished the step, one reports an error, or no result has come
+// for the step timeout. Results are signalled by the results consumer and polled as a fallback (another
+// replica may have recorded them).
+func (s *Service) awaitStep(ctx context.Context, st *stepRow) (string, string) {
+	sig, done := s.waiter(st.ID)
+	defer done()
+	poll := min(time.Second, s.opts.StepTimeout/4)
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	for {
+		dests, idle, err := s.st.stepState(ctx, st.ID)
+		if ctx.Err() != nil {
+			return "", ""
+		}
+		if err == nil {
+			complete := true
+			var errs []string
+			for _, d := range dests {
+				complete = complete && d.Done
+				if d.Error != "" {
+					errs = append(errs, "destination "+d.DestinationID+": "+d.Error)
+				}
+			}
+			switch {
+			case complete && len(errs) > 0:
+				return statusFailed, strings.Join(errs, "; ")
+			case complete:
+				return statusCompleted, ""
+			case idle > s.opts.StepTimeout.Seconds():
+				return statusFailed, fmt.Sprintf("no result from the loader for %s (DHIS2SYNC_STEP_TIMEOUT)", s.opts.StepTimeout)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return "", ""
+		case <-sig:
+		case <-t.C:
+		}
+	}
+}
+
+// runVerifyStep compares source and destinations. Without a verification, the job never claims a faithful copy.
+func (s *Service) runVerifyStep(ctx context.Context, root, sub *jobRow, st *stepRow) (string, string) {
+	if err := s.st.startStep(ctx, st.ID); err != nil {
+		return statusFailed, err.Error()
+	}
+	s.publishJob(ctx, root.ID, eventState)
+	v, err := s.deps.Verifier.Verify(ctx, VerifyRequest{
+		JobID: root.ID, StepID: st.ID, SourceInstanceID: root.SourceInstanceID,
+		DestinationIDs: root.DestinationInstanceIDs, Resources: st.Resources, ConfigJSON: root.ConfigJSON,
+	})
+	if ctx.Err() != nil {
+		return "", ""
+	}
+	ids := []string{sub.ID, root.ID}
+	switch {
+	case status.Code(err) == codes.Unimplemented || errors.Is(err, ErrVerificationUnavailable):
+		s.warn(ctx, sub, st.ID, "verification not available: the copy is not proven faithful")
+		return statusCompleted, "verification not available"
+	case err != nil:
+		s.warn(ctx, sub, st.ID, "verification could not run (%s): the copy is not proven faithful", callError(err))
+		if werr := s.st.addWarnings(ctx, st.ID, ids, 1); werr != nil {
+			return statusFailed, werr.Error()
+		}
+		return statusCompletedWarnings, "verification could not run"
+	}
+	b, err := protojson.Marshal(v)
+	if err != nil {
+		return statusFailed, err.Error()
+	}
+	if err := s.st.setVerification(ctx, ids, string(b), 0); err != nil {
+		return statusFailed, err.Error()
+	}
+	if v.GetPassed() {
+		s.info(ctx, sub, st.ID, "verification passed: source and destinations hold the same %d resources", len(v.GetResources()))
+		return statusCompleted, "verification passed"
+	}
+	n := max(v.GetDifferenceCount(), 1)
+	if err := s.st.addWarnings(ctx, st.ID, ids, n); err != nil {
+		return statusFailed, err.Error()
+	}
+	s.warn(ctx, sub, st.ID, "verification found %d differences between source and destinations", n)
+	return statusCompletedWarnings, fmt.Sprintf("%d differences", n)
+}
