@@ -54,7 +54,9 @@ func (s *Server) configEdit(w http.ResponseWriter, r *http.Request) {
 	s.render(w, r, "config_form", s.newPage(r, "Edit configuration", "configs", newConfigForm(c, instances)))
 }
 
-func (s *Server) configCreate(w http.ResponseWriter, r *http.Request) { s.configSave(w, r, "New configuration") }
+func (s *Server) configCreate(w http.ResponseWriter, r *http.Request) {
+	s.configSave(w, r, "New configuration")
+}
 
 func (s *Server) configUpdate(w http.ResponseWriter, r *http.Request) {
 	s.configSave(w, r, "Edit configuration")

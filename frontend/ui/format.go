@@ -54,7 +54,7 @@ func funcs(lang string) template.FuncMap {
 			}
 			return sum
 		},
-		"lines":       func(list []string) string { return strings.Join(list, "\n") },
+		"lines": func(list []string) string { return strings.Join(list, "\n") },
 	}
 	for k, v := range enumFuncs(t) {
 		fm[k] = v

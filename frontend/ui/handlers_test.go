@@ -33,17 +33,17 @@ func TestEveryPageRenders(t *testing.T) {
 	jobPath := resp.Header.Get("Location")
 
 	pages := map[string][]string{
-		"/":                         {"Instances connected", "National HMIS", "Nightly complete", "activity-chart", "Next run"},
-		"/instances":                {"National HMIS", "Regional mirror", "Test connection"},
-		"/instances/new":            {"instance-form", "Personal access token"},
-		"/instances/" + src + "/edit": {"National HMIS", "Unchanged"},
+		"/":                             {"Instances connected", "National HMIS", "Nightly complete", "activity-chart", "Next run"},
+		"/instances":                    {"National HMIS", "Regional mirror", "Test connection"},
+		"/instances/new":                {"instance-form", "Personal access token"},
+		"/instances/" + src + "/edit":   {"National HMIS", "Unchanged"},
 		"/instances/" + src + "/delete": {"confirm-delete"},
-		"/configs":                  {"Nightly complete", "Launch"},
-		"/configs/new":              {"sec-general", "sec-instances", "sec-type", "sec-import", "sec-execution", "sec-paging", "sec-filters", "sec-policies", "type=\"reset\""},
-		"/configs/" + cfg + "/edit": {"Nightly complete", "0 2 * * *", "Africa/Abidjan"},
-		"/configs/" + cfg + "/launch": {"launch-form", "dry_run", "Organisation units"},
-		"/jobs":                     {"history-table", "Nightly complete"},
-		jobPath:                     {"job-progress", "log-window", "sse-connect", "Sub-jobs"},
+		"/configs":                      {"Nightly complete", "Launch"},
+		"/configs/new":                  {"sec-general", "sec-instances", "sec-type", "sec-import", "sec-execution", "sec-paging", "sec-filters", "sec-policies", "type=\"reset\""},
+		"/configs/" + cfg + "/edit":     {"Nightly complete", "0 2 * * *", "Africa/Abidjan"},
+		"/configs/" + cfg + "/launch":   {"launch-form", "dry_run", "Organisation units"},
+		"/jobs":                         {"history-table", "Nightly complete"},
+		jobPath:                         {"job-progress", "log-window", "sse-connect", "Sub-jobs"},
 	}
 	for path, wants := range pages {
 		t.Run(path, func(t *testing.T) {

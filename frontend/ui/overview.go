@@ -60,7 +60,9 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
 	wg.Go(func() {
 		running, errs[2] = gw.ListJobs(ctx, gateway.JobFilter{Statuses: []orchestratorv1.JobStatus{orchestratorv1.JobStatus_JOB_STATUS_RUNNING}, PageSize: 1})
 	})
-	wg.Go(func() { lastDay, errs[3] = gw.ListJobs(ctx, gateway.JobFilter{CreatedAfter: now.Add(-24 * time.Hour), PageSize: 1}) })
+	wg.Go(func() {
+		lastDay, errs[3] = gw.ListJobs(ctx, gateway.JobFilter{CreatedAfter: now.Add(-24 * time.Hour), PageSize: 1})
+	})
 	wg.Go(func() { recent, errs[4] = gw.ListJobs(ctx, gateway.JobFilter{PageSize: 8}) })
 	weekStart := startOfDay(now.In(ri.loc)).AddDate(0, 0, -6)
 	wg.Go(func() { wk, errs[5] = gw.ListJobs(ctx, gateway.JobFilter{CreatedAfter: weekStart, PageSize: 500}) })

@@ -1,0 +1,134 @@
+package gateway_test
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/dhis2sync/dhis2sync/frontend/gateway"
+	"github.com/dhis2sync/dhis2sync/frontend/gateway/gatewaytest"
+)
+
+func TestNormalizeField(t *testing.T) {
+	tests := map[string]string{
+		"config.schedule.cron":     "schedule.cron",
+		"schedule.timeZone":        "schedule.time_zone",
+		"sourceInstanceId":         "source_instance_id",
+		"destination_instance_ids": "destination_instance_ids",
+		"filters.startDate":        "filters.start_date",
+		"instance.baseUrl":         "base_url",
+		"name":                     "name",
+	}
+	for in, want := range tests {
+		if got := gateway.NormalizeField(in); got != want {
+			t.Errorf("NormalizeField(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestErrorsAreTyped(t *testing.T) {
+	bodies := map[string]struct {
+		status int
+		body   string
+		fields map[string]string
+		msg    string
+	}{
+		"validation": {400, `{"code":3,"message":"bad","details":[{"@type":"type.googleapis.com/google.rpc.BadRequest","fieldViolations":[{"field":"schedule.cron","description":"not cron"}]}]}`,
+			map[string]string{"schedule.cron": "not cron"}, "bad"},
+		"html 502":  {502, `<html>bad gateway</html>`, nil, "Bad Gateway"},
+		"forbidden": {403, `{"code":7,"message":"no"}`, nil, "no"},
+	}
+	for name, tc := range bodies {
+		t.Run(name, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+				w.WriteHeader(tc.status)
+				_, _ = io.WriteString(w, tc.body)
+			}))
+			defer srv.Close()
+			_, err := gateway.New(srv.URL, nil).ListInstances(t.Context())
+			var ge *gateway.Error
+			if !errors.As(err, &ge) || ge.HTTPStatus != tc.status || ge.Message != tc.msg {
+				t.Fatalf("err = %#v", err)
+			}
+			for k, v := range tc.fields {
+				if gateway.FieldErrors(err)[k] != v {
+					t.Errorf("field %s = %q", k, gateway.FieldErrors(err)[k])
+				}
+			}
+		})
+	}
+}
+
+func TestUnreachableAndMalformed(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "{not json") }))
+	_, err := gateway.New(srv.URL, nil).ListInstances(t.Context())
+	if !errors.Is(err, gateway.ErrMalformed) {
+		t.Errorf("malformed: %v", err)
+	}
+	srv.Close()
+	_, err = gateway.New(srv.URL, nil).ListInstances(t.Context())
+	if !errors.Is(err, gateway.ErrUnreachable) {
+		t.Errorf("unreachable: %v", err)
+	}
+}
+
+func TestEventStreamParsesMessages(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Accept") != "text/event-stream" {
+			t.Errorf("Accept %q", r.Header.Get("Accept"))
+		}
+		w.Header().Set("Content-Type", "text/event-stream")
+		_, _ = io.WriteString(w, ": comment\n\n"+
+			`data: {"result":{"kind":"progress","job":{"id":"j1","progress":{"planned":"200","processed":"50","percent":25}}}}`+"\n\n"+
+			`data: {"result":{"kind":"log","log":{"sequence":"7","level":"LOG_LEVEL_WARNING","message":"careful"}}}`+"\n\n"+
+			`data: {"error":{"code":14,"message":"orchestrator unavailable"}}`+"\n\n")
+	}))
+	defer srv.Close()
+	s, err := gateway.New(srv.URL, nil).WatchJob(t.Context(), "j1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ev, err := s.Next()
+	if err != nil || ev.GetKind() != "progress" || ev.GetJob().GetProgress().GetPlanned() != 200 || ev.GetJob().GetProgress().GetPercent() != 25 {
+		t.Fatalf("first event %v, %v", ev, err)
+	}
+	ev, err = s.Next()
+	if err != nil || ev.GetLog().GetSequence() != 7 || ev.GetLog().GetLevel().String() != "LOG_LEVEL_WARNING" {
+		t.Fatalf("second event %v, %v", ev, err)
+	}
+	if _, err = s.Next(); err == nil || !strings.Contains(err.Error(), "orchestrator unavailable") {
+		t.Fatalf("error event: %v", err)
+	}
+	if _, err = s.Next(); !errors.Is(err, io.EOF) {
+		t.Fatalf("end: %v", err)
+	}
+}
+
+// TestFakeGatewayContract runs the client against the fake: sign-in, roles, and a job that runs to the end.
+func TestFakeGatewayContract(t *testing.T) {
+	fake := gatewaytest.New()
+	defer fake.Close()
+	anon := gateway.New(fake.URL, nil)
+	if _, err := anon.Login(t.Context(), "admin", "wrong"); !gateway.IsUnauthenticated(err) {
+		t.Fatalf("wrong password: %v", err)
+	}
+	if _, err := anon.ListInstances(t.Context()); !gateway.IsUnauthenticated(err) {
+		t.Fatalf("no token: %v", err)
+	}
+	resp, err := anon.Login(t.Context(), "viewer", gatewaytest.ViewerPassword)
+	if err != nil || resp.GetUser().GetRole().String() != "ROLE_VIEWER" {
+		t.Fatalf("login: %v %v", resp, err)
+	}
+	viewer := anon.WithToken(resp.GetToken())
+	if err := viewer.DeleteInstance(t.Context(), "x"); !gateway.IsForbidden(err) {
+		t.Fatalf("viewer delete: %v", err)
+	}
+	me, err := viewer.Me(t.Context())
+	if err != nil || me.GetUsername() != "viewer" {
+		t.Fatalf("me: %v %v", me, err)
+	}
+}
