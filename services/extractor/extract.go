@@ -1,0 +1,225 @@
+package extractor
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	extractorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/extractor/v1"
+	"github.com/dhis2sync/dhis2sync/services/internal/batch"
+	"github.com/dhis2sync/dhis2sync/services/internal/dhis2"
+	"github.com/dhis2sync/dhis2sync/services/internal/metadataplan"
+)
+
+// DefaultPageSize is the metadata page size when the request gives none.
+const DefaultPageSize = 1000
+
+// ErrDataNotBuilt is the error a data step's only batch carries.
+var ErrDataNotBuilt = errors.New("aggregate data sync is not built yet: this dhis2sync version copies metadata only; " +
+	"run a metadata configuration (SYNC_TYPE_METADATA) or leave data values, events and tracker data out of this run")
+
+// extraction is one running step.
+type extraction struct {
+	req    *extractorv1.ExtractStepRequest
+	client *dhis2.Client
+	pub    *stepPublisher
+	pol    Policies
+	log    *slog.Logger
+}
+
+// runStep reads the step and publishes its batches; it always ends the step with a last batch, carrying an
+// error when reading failed, so that the loader and the orchestrator never wait for a step that stopped.
+func (x *Extractor) runStep(ctx context.Context, req *extractorv1.ExtractStepRequest) {
+	log := x.log.With(slog.String("job", req.GetJobId()), slog.String("step", req.GetStepId()))
+	pub := &stepPublisher{js: x.js, job: req.GetJobId(), step: req.GetStepId(), after: req.GetAfterSequence()}
+	resource := strings.Join(req.GetResources(), "+")
+	start := time.Now()
+	err := x.extract(ctx, req, pub, log)
+	msg := ""
+	if err != nil {
+		msg = failureMessage(ctx, err)
+		log.Warn("extraction failed", slog.String("error", msg))
+	}
+	// A cancelled context must still let the closing batch out.
+	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := pub.finish(fctx, resource, msg); err != nil {
+		log.Error("could not publish the step's last batch; the orchestrator will notice the missing marker", slog.String("error", err.Error()))
+		return
+	}
+	log.Info("extraction done", slog.Int64("batches", pub.seq), slog.Int64("items", pub.items), slog.Duration("took", time.Since(start)))
+}
+
+func failureMessage(ctx context.Context, err error) string {
+	if ctx.Err() != nil {
+		return "extraction cancelled: the job was cancelled or the extractor stopped; nothing more was read from the source"
+	}
+	return err.Error()
+}
+
+func (x *Extractor) extract(ctx context.Context, req *extractorv1.ExtractStepRequest, pub *stepPublisher, log *slog.Logger) error {
+	kind := stepKind(req.GetResources(), req.GetParams())
+	if kind == kindData {
+		return ErrDataNotBuilt
+	}
+	cfg, err := ParseConfig(req.GetConfigJson())
+	if err != nil {
+		return err
+	}
+	client, err := x.clients.Get(ctx, req.GetSourceInstanceId())
+	if err != nil {
+		return err
+	}
+	// The watermark is the source's clock before anything is read, so nothing changed during the read is lost.
+	info, err := client.SystemInfo(ctx)
+	if err != nil {
+		return fmt.Errorf("source: %w", err)
+	}
+	pub.version = info.Version.String()
+	pub.serverDate = serverDate(info)
+	e := &extraction{req: req, client: client, pub: pub, pol: PoliciesOf(cfg), log: log}
+	if kind == kindDeletions {
+		return e.deletions(ctx)
+	}
+	return e.metadata(ctx)
+}
+
+// serverDate is /api/system/info's serverDate as the server wrote it (it is fed back to DHIS2 filters).
+func serverDate(info *dhis2.SystemInfo) string {
+	var s string
+	if raw, ok := info.Raw["serverDate"]; ok && json.Unmarshal(raw, &s) == nil && s != "" {
+		return s
+	}
+	if info.ServerDate.IsZero() {
+		return ""
+	}
+	return dhis2.FormatTime(info.ServerDate, nil)
+}
+
+func (e *extraction) listQuery() dhis2.ListQuery {
+	q := dhis2.ListQuery{Fields: ":owner", PageSize: int(e.req.GetPageSize()), Order: e.req.GetParams()["order"]}
+	if q.PageSize <= 0 {
+		q.PageSize = DefaultPageSize
+	}
+	if since := e.req.GetParams()["since"]; since != "" {
+		q.Filters = append(q.Filters, "lastUpdated:ge:"+since)
+	}
+	return q
+}
+
+// metadata streams every resource of the step in order.
+func (e *extraction) metadata(ctx context.Context) error {
+	caps := dhis2.CapabilitiesFor(dhis2.MustParseVersion(e.pub.version))
+	q := e.listQuery()
+	var resources []string
+	for _, r := range e.req.GetResources() {
+		if !caps.ResourceExists(r) {
+			e.log.Info("resource skipped: the source version does not have it", slog.String("resource", r), slog.String("version", e.pub.version))
+			continue
+		}
+		resources = append(resources, r)
+	}
+	for _, r := range resources {
+		n, err := e.client.CountObjects(ctx, r, q.Filters...)
+		if err != nil {
+			return fmt.Errorf("source: %w", err)
+		}
+		e.pub.planned += int64(n)
+	}
+	for _, r := range resources {
+		if err := e.resource(ctx, r, q); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (e *extraction) resource(ctx context.Context, plural string, q dhis2.ListQuery) error {
+	packer := batch.Packer{MaxItems: q.PageSize}
+	for raw, err := range e.client.ListObjects(ctx, plural, q) {
+		if err != nil {
+			return fmt.Errorf("source: %w", err)
+		}
+		var obj map[string]any
+		if err := json.Unmarshal(raw, &obj); err != nil {
+			return fmt.Errorf("source: %s: an object is not JSON: %w", plural, err)
+		}
+		if !e.pol.Normalize(plural, obj) {
+			continue
+		}
+		out, err := json.Marshal(obj)
+		if err != nil {
+			return fmt.Errorf("%s: %w", plural, err)
+		}
+		if packer.Add(out) {
+			if err := e.pub.add(ctx, plural, packer.Take()); err != nil {
+				return err
+			}
+		}
+	}
+	return e.pub.add(ctx, plural, packer.Take())
+}
+
+// DeletedItem is one entry of a deletions batch.
+type DeletedItem struct {
+	Resource  string `json:"resource"`
+	ID        string `json:"id"`
+	Code      string `json:"code,omitempty"`
+	DeletedAt string `json:"deletedAt,omitempty"`
+}
+
+// deletions reads /api/deletedObjects since the watermark for the plan's types and publishes them.
+func (e *extraction) deletions(ctx context.Context) error {
+	byClass := map[string]string{}
+	for _, t := range metadataplan.Order() {
+		byClass[t.Class] = t.Resource
+	}
+	types := deletionTypes(e.req.GetResources(), e.req.GetParams())
+	var klass []string
+	wanted := map[string]bool{}
+	for _, t := range metadataplan.Order() {
+		if len(types) == 0 || containsString(types, t.Resource) {
+			klass = append(klass, t.Class)
+			wanted[t.Resource] = true
+		}
+	}
+	pageSize := int(e.req.GetPageSize())
+	if pageSize <= 0 {
+		pageSize = DefaultPageSize
+	}
+	packer := batch.Packer{MaxItems: pageSize}
+	q := dhis2.DeletedQuery{Klass: klass, DeletedAt: e.req.GetParams()["since"], PageSize: pageSize}
+	for d, err := range e.client.DeletedObjects(ctx, q) {
+		if err != nil {
+			return fmt.Errorf("source: %w", err)
+		}
+		plural, ok := byClass[dhis2.ShortClassName(d.Klass)]
+		if !ok || !wanted[plural] {
+			continue
+		}
+		raw, err := json.Marshal(DeletedItem{Resource: plural, ID: d.UID, Code: d.Code, DeletedAt: d.DeletedAt})
+		if err != nil {
+			return err
+		}
+		e.pub.planned++
+		if packer.Add(raw) {
+			if err := e.pub.add(ctx, DeletedObjectsResource, packer.Take()); err != nil {
+				return err
+			}
+		}
+	}
+	return e.pub.add(ctx, DeletedObjectsResource, packer.Take())
+}
+
+func containsString(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,226 @@
+package extractor
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+
+	configv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/config/v1"
+	extractorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/extractor/v1"
+	"github.com/dhis2sync/dhis2sync/services/internal/dhis2"
+	"github.com/dhis2sync/dhis2sync/services/internal/metadataplan"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+// Difference kinds.
+const (
+	MissingOnDestination = "MISSING_ON_DESTINATION"
+	ExtraOnDestination   = "EXTRA_ON_DESTINATION"
+	Changed              = "CHANGED"
+)
+
+const defaultMaxDifferences = 100
+
+// verifyPageSize is large: verification reads whole collections.
+const verifyPageSize = 1000
+
+// VerifyStep compares the source with every destination (see the rpc's documentation in extractor.proto).
+func (x *Extractor) VerifyStep(ctx context.Context, req *extractorv1.VerifyStepRequest) (*extractorv1.VerifyStepResponse, error) {
+	if req.GetSourceInstanceId() == "" || len(req.GetDestinationInstanceIds()) == 0 {
+		return nil, status.Error(codes.InvalidArgument, "source_instance_id and destination_instance_ids are required")
+	}
+	cfg, err := ParseConfig(req.GetConfigJson())
+	if err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	resources, err := verifyResources(req.GetResources(), cfg)
+	if err != nil {
+		return nil, status.Error(codes.InvalidArgument, err.Error())
+	}
+	v := &verification{pol: PoliciesOf(cfg), max: int(req.GetMaxDifferences()), log: x.log.With(slog.String("job", req.GetJobId()))}
+	if v.max <= 0 {
+		v.max = defaultMaxDifferences
+	}
+	src, err := x.clients.Get(ctx, req.GetSourceInstanceId())
+	if err != nil {
+		return nil, status.Error(codes.FailedPrecondition, err.Error())
+	}
+	srcV, err := src.Version(ctx)
+	if err != nil {
+		return nil, status.Error(codes.Unavailable, "source: "+err.Error())
+	}
+	resp := &extractorv1.VerifyStepResponse{Passed: true}
+	for _, destID := range req.GetDestinationInstanceIds() {
+		dst, err := x.clients.Get(ctx, destID)
+		if err != nil {
+			return nil, status.Error(codes.FailedPrecondition, err.Error())
+		}
+		dstV, err := dst.Version(ctx)
+		if err != nil {
+			return nil, status.Error(codes.Unavailable, fmt.Sprintf("destination %s: %v", destID, err))
+		}
+		for _, r := range resources {
+			if err := v.resource(ctx, resp, r, src, srcV, dst, dstV, destID); err != nil {
+				return nil, status.Error(codes.Unavailable, err.Error())
+			}
+		}
+	}
+	resp.Time = timestamppb.Now()
+	return resp, nil
+}
+
+// verifyResources is the request's metadata resources, or every resource of the configuration's plan.
+func verifyResources(requested []string, cfg *configv1.Config) ([]string, error) {
+	if len(requested) == 0 {
+		var families []string
+		for _, f := range cfg.GetMetadataFamilies() {
+			families = append(families, f.String())
+		}
+		groups, err := metadataplan.Plan(families)
+		if err != nil {
+			return nil, err
+		}
+		for _, g := range groups {
+			requested = append(requested, g.Resources...)
+		}
+	}
+	var out []string
+	for _, r := range requested {
+		if slices.Contains(dataResources, r) || r == DeletedObjectsResource {
+			continue // data verification is not built yet; metadata only
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+type verification struct {
+	pol Policies
+	max int
+	log *slog.Logger
+}
+
+// resource compares one resource between the source and one destination.
+func (v *verification) resource(ctx context.Context, resp *extractorv1.VerifyStepResponse, plural string,
+	src *dhis2.Client, srcV dhis2.Version, dst *dhis2.Client, dstV dhis2.Version, destID string) error {
+	if !dhis2.CapabilitiesFor(srcV).ResourceExists(plural) {
+		return nil
+	}
+	// Source objects, transformed to what the destination version holds, grouped by destination collection.
+	srcSets := map[string]map[string]digest{}
+	err := readAll(ctx, src, plural, func(obj map[string]any) {
+		if !v.pol.Normalize(plural, obj) {
+			return
+		}
+		target, out, keep := dhis2.TransformMetadata(plural, obj, srcV, dstV)
+		if !keep {
+			return
+		}
+		id, _ := out["id"].(string)
+		if srcSets[target] == nil {
+			srcSets[target] = map[string]digest{}
+		}
+		srcSets[target][id] = digestOf(out)
+	})
+	if err != nil {
+		return fmt.Errorf("source: %w", err)
+	}
+	targets := []string{plural}
+	for t := range srcSets {
+		if t != plural {
+			targets = append(targets, t)
+		}
+	}
+	for _, target := range targets {
+		if !dhis2.CapabilitiesFor(dstV).ResourceExists(target) {
+			continue
+		}
+		dstSet := map[string]digest{}
+		err := readAll(ctx, dst, target, func(obj map[string]any) {
+			if !v.pol.NormalizeDestination(target, obj) {
+				return
+			}
+			id, _ := obj["id"].(string)
+			dstSet[id] = digestOf(obj)
+		})
+		if err != nil {
+			return fmt.Errorf("destination %s: %w", destID, err)
+		}
+		v.compare(resp, target, srcSets[target], dstSet, destID)
+	}
+	return nil
+}
+
+func (v *verification) compare(resp *extractorv1.VerifyStepResponse, plural string, src, dst map[string]digest, destID string) {
+	check := &extractorv1.ResourceCheck{
+		Resource: plural, SourceCount: int64(len(src)), DestinationCount: int64(len(dst)),
+		SourceHash: setHash(src), DestinationHash: setHash(dst), DestinationInstanceId: destID,
+	}
+	check.Equal = check.SourceHash == check.DestinationHash
+	resp.Resources = append(resp.Resources, check)
+	if check.Equal {
+		return
+	}
+	resp.Passed = false
+	add := func(uid, kind, detail string) {
+		resp.DifferenceCount++
+		if len(resp.Differences) < v.max {
+			resp.Differences = append(resp.Differences, &extractorv1.Difference{
+				Resource: plural, Uid: uid, Kind: kind, DestinationInstanceId: destID, Detail: detail})
+		}
+	}
+	for _, uid := range sortedKeys(src) {
+		d, ok := dst[uid]
+		switch {
+		case !ok:
+			add(uid, MissingOnDestination, src[uid].label)
+		case d.hash != src[uid].hash:
+			add(uid, Changed, "properties: "+strings.Join(changedProps(src[uid], d), ", "))
+		}
+	}
+	for _, uid := range sortedKeys(dst) {
+		if _, ok := src[uid]; !ok {
+			add(uid, ExtraOnDestination, dst[uid].label)
+		}
+	}
+}
+
+func setHash(set map[string]digest) string {
+	h := sha256.New()
+	for _, uid := range sortedKeys(set) {
+		d := set[uid]
+		fmt.Fprintf(h, "%s:%x\n", uid, d.hash)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func sortedKeys(m map[string]digest) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// readAll streams a collection with fields=:owner, decoding each object.
+func readAll(ctx context.Context, c *dhis2.Client, plural string, fn func(map[string]any)) error {
+	for raw, err := range c.ListObjects(ctx, plural, dhis2.ListQuery{Fields: ":owner", PageSize: verifyPageSize}) {
+		if err != nil {
+			return err
+		}
+		var obj map[string]any
+		if err := json.Unmarshal(raw, &obj); err != nil {
+			return fmt.Errorf("%s: an object is not JSON: %w", plural, err)
+		}
+		fn(obj)
+	}
+	return nil
+}

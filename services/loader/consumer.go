@@ -1,0 +1,233 @@
+package loader
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"time"
+
+	batchv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/batch/v1"
+	configv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/config/v1"
+	loaderv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/loader/v1"
+	"github.com/dhis2sync/dhis2sync/services/internal/dhis2"
+	"github.com/dhis2sync/dhis2sync/services/platform/natsx"
+	"github.com/nats-io/nats.go/jetstream"
+	"google.golang.org/protobuf/proto"
+)
+
+// maxAckPending bounds the batches a consumer holds unacknowledged. A metadata group is imported in one
+// request, so all its batches are held at once: at 2 MB of JSON per batch this allows groups far beyond
+// any real DHIS2 instance.
+const maxAckPending = 1000
+
+// ackWait is how long JetStream waits before redelivering a held batch; long imports call InProgress.
+const ackWait = 2 * time.Minute
+
+// ConsumerName is the durable consumer of one (job, step, destination): deterministic, so that a restarted
+// loader (or another replica) resumes the same consumer.
+func ConsumerName(job, step, dest string) string {
+	clean := func(s string) string {
+		return strings.Map(func(r rune) rune {
+			switch {
+			case r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z', r >= '0' && r <= '9', r == '-', r == '_':
+				return r
+			}
+			return '_'
+		}, s)
+	}
+	return "loader_" + clean(job) + "_" + clean(step) + "_" + clean(dest)
+}
+
+// held is one received batch waiting for its import.
+type held struct {
+	msg   jetstream.Msg
+	batch *batchv1.Batch
+}
+
+// stepRun is the state of one consumer.
+type stepRun struct {
+	l      *Loader
+	req    *loaderv1.LoadStepRequest
+	cfg    *configv1.Config
+	client *dhis2.Client
+	dstV   dhis2.Version
+	log    *slog.Logger
+	params dhis2.MetadataImportParams
+
+	next       int64 // the next sequence to import; everything before is done
+	held       map[int64]*held
+	planned    int64
+	serverDate string
+	done       bool
+}
+
+func (l *Loader) runStep(ctx context.Context, req *loaderv1.LoadStepRequest, name string) {
+	log := l.log.With(slog.String("job", req.GetJobId()), slog.String("step", req.GetStepId()),
+		slog.String("destination", req.GetDestinationInstanceId()))
+	r := &stepRun{l: l, req: req, log: log, held: map[int64]*held{}}
+	if err := r.run(ctx, name); err != nil && ctx.Err() == nil {
+		log.Error("load step stopped", slog.String("error", err.Error()))
+		r.publishFinal(context.WithoutCancel(ctx), "the loader could not run this step: "+err.Error())
+	}
+}
+
+func (r *stepRun) run(ctx context.Context, name string) error {
+	var err error
+	if r.cfg, err = parseConfig(r.req.GetConfigJson()); err != nil {
+		return err
+	}
+	r.params = metadataParams(r.req, r.cfg)
+	acked, finished, err := r.l.resumePoint(ctx, r.req)
+	if err != nil {
+		return err
+	}
+	if finished {
+		r.log.Info("step already loaded for this destination")
+		return nil
+	}
+	r.next = acked + 1
+	if r.client, err = r.l.clients.Get(ctx, r.req.GetDestinationInstanceId()); err != nil {
+		return err
+	}
+	if r.dstV, err = r.client.Version(ctx); err != nil {
+		return fmt.Errorf("destination: %w", err)
+	}
+	cons, err := r.l.js.CreateOrUpdateConsumer(ctx, natsx.BatchesStream, jetstream.ConsumerConfig{
+		Durable:           name,
+		FilterSubject:     natsx.BatchSubject(r.req.GetJobId(), r.req.GetStepId()),
+		AckPolicy:         jetstream.AckExplicitPolicy,
+		AckWait:           ackWait,
+		MaxAckPending:     maxAckPending,
+		DeliverPolicy:     jetstream.DeliverAllPolicy,
+		InactiveThreshold: 72 * time.Hour,
+	})
+	if err != nil {
+		return fmt.Errorf("create consumer %s: %w", name, err)
+	}
+	it, err := cons.Messages(jetstream.PullMaxMessages(64))
+	if err != nil {
+		return fmt.Errorf("consume %s: %w", name, err)
+	}
+	stop := context.AfterFunc(ctx, it.Stop)
+	defer stop()
+	defer it.Stop()
+	for !r.done {
+		msg, err := it.Next()
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, jetstream.ErrMsgIteratorClosed) {
+				return nil
+			}
+			return fmt.Errorf("consume %s: %w", name, err)
+		}
+		if err := r.receive(ctx, msg); err != nil {
+			return err
+		}
+	}
+	// The step is complete: the consumer is no longer needed.
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	_ = r.l.js.DeleteConsumer(dctx, natsx.BatchesStream, name)
+	return nil
+}
+
+// receive takes one message: poison messages are terminated and reported, duplicates acknowledged, and every
+// complete run of batches is imported.
+func (r *stepRun) receive(ctx context.Context, msg jetstream.Msg) error {
+	b := &batchv1.Batch{}
+	if err := proto.Unmarshal(msg.Data(), b); err != nil || b.GetSequence() <= 0 {
+		reason := "batch message is not a dhis2sync.batch.v1.Batch"
+		_ = msg.TermWithReason(reason)
+		r.publishFinal(ctx, reason+": the step cannot be completed; run the job again")
+		r.done = true
+		return nil
+	}
+	if b.GetSequence() < r.next {
+		return msg.Ack()
+	}
+	if prev, ok := r.held[b.GetSequence()]; ok && prev.msg != msg {
+		_ = prev.msg.Ack() // a redelivery replaced it
+	}
+	r.held[b.GetSequence()] = &held{msg: msg, batch: b}
+	if b.GetPlannedTotal() > 0 {
+		r.planned = b.GetPlannedTotal()
+	}
+	if b.GetServerDate() != "" {
+		r.serverDate = b.GetServerDate()
+	}
+	return r.drain(ctx)
+}
+
+// drain imports what the held batches allow: a non-splittable (multi-type) step waits for its last batch; a
+// single-type step imports as soon as a request is full.
+func (r *stepRun) drain(ctx context.Context) error {
+	for !r.done {
+		run, bytes, items, complete := r.contiguous()
+		if len(run) == 0 {
+			return nil
+		}
+		last := run[len(run)-1].batch
+		switch {
+		case last.GetError() != "":
+			r.ackAll(ctx, run)
+			r.publishFinal(ctx, "extraction failed: "+last.GetError())
+			r.done = true
+			return nil
+		case complete:
+		case r.splittable() && (bytes >= r.l.opts.MaxRequestBytes || (r.req.GetBatchSize() > 0 && items >= int(r.req.GetBatchSize()))):
+		default:
+			return nil
+		}
+		if err := r.importRun(ctx, run); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// contiguous returns the held batches from next on without gaps, cut where a splittable request is full.
+func (r *stepRun) contiguous() (run []*held, bytes, items int, complete bool) {
+	for seq := r.next; ; seq++ {
+		h, ok := r.held[seq]
+		if !ok {
+			return run, bytes, items, false
+		}
+		run = append(run, h)
+		bytes += len(h.batch.GetPayload()) * 6 // payloads are gzip; metadata JSON compresses about 6×
+		items += int(h.batch.GetItemCount())
+		if h.batch.GetLast() || h.batch.GetError() != "" {
+			return run, bytes, items, h.batch.GetLast()
+		}
+		if r.splittable() && (bytes >= r.l.opts.MaxRequestBytes || (r.req.GetBatchSize() > 0 && items >= int(r.req.GetBatchSize()))) {
+			return run, bytes, items, false
+		}
+	}
+}
+
+// splittable reports whether the step may be cut into several requests: only a single-type step (org units
+// are read parents first, so page boundaries are safe). Groups of several types hold cycles and travel whole.
+func (r *stepRun) splittable() bool {
+	if len(r.req.GetResources()) != 1 {
+		return false
+	}
+	return r.req.GetResources()[0] != deletedObjectsResource
+}
+
+func (r *stepRun) ackAll(ctx context.Context, run []*held) {
+	for _, h := range run {
+		if err := h.msg.DoubleAck(ctx); err != nil {
+			r.log.Warn("ack failed; the batch will be redelivered and skipped", slog.Int64("sequence", h.batch.GetSequence()), slog.String("error", err.Error()))
+		}
+		delete(r.held, h.batch.GetSequence())
+	}
+	if len(run) > 0 {
+		r.next = run[len(run)-1].batch.GetSequence() + 1
+	}
+}
+
+func (r *stepRun) inProgress(run []*held) {
+	for _, h := range run {
+		_ = h.msg.InProgress()
+	}
+}

@@ -1,0 +1,134 @@
+package loader
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+
+	batchv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/batch/v1"
+	"github.com/dhis2sync/dhis2sync/services/internal/batch"
+	"github.com/dhis2sync/dhis2sync/services/internal/dhis2"
+)
+
+// deletedObjectsResource is the resource of a deletions step's batches (extractor.DeletedObjectsResource).
+const deletedObjectsResource = "deletedObjects"
+
+// defaultMaxSharePercent is the deletion guard when the configuration sets none.
+const defaultMaxSharePercent = 10
+
+func (r *stepRun) isDeletions() bool {
+	return slices.Contains(r.req.GetResources(), deletedObjectsResource) || r.req.GetImportParams()["kind"] == "deletions"
+}
+
+type deletedItem struct {
+	Resource string `json:"resource"`
+	ID       string `json:"id"`
+}
+
+// deleteRun deletes what the source deleted: dependents first (reverse DHIS2 order, as DHIS2 deletes in
+// forward order within one request and would refuse with E4030), one request per type, and only when no type
+// would lose more than the configured share of its objects on the destination.
+func (r *stepRun) deleteRun(ctx context.Context, run []*held, res *batchv1.Result) error {
+	byType := map[string][]string{}
+	for _, h := range run {
+		items, err := batch.Decode(h.batch.GetEncoding(), h.batch.GetPayload())
+		if err != nil {
+			r.poison(ctx, run, h, err)
+			return nil
+		}
+		for _, it := range items {
+			var d deletedItem
+			if err := json.Unmarshal(it, &d); err != nil || d.Resource == "" || d.ID == "" {
+				r.poison(ctx, run, h, fmt.Errorf("an item is not a deleted object"))
+				return nil
+			}
+			byType[d.Resource] = append(byType[d.Resource], d.ID)
+		}
+	}
+	types := make([]string, 0, len(byType))
+	for t := range byType {
+		types = append(types, t)
+	}
+	// Dependents first: the reverse of DHIS2's commit order.
+	slices.SortFunc(types, func(a, b string) int { return planIndex[b] - planIndex[a] })
+	share := int(r.cfg.GetDeletion().GetMaxSharePercent())
+	if share <= 0 {
+		share = defaultMaxSharePercent
+	}
+	existing := map[string][]string{}
+	for _, t := range types {
+		ids, total, err := r.existingOnDestination(ctx, t, byType[t])
+		if err != nil {
+			return r.destinationError(ctx, run, err)
+		}
+		if len(ids) > 0 && len(ids)*100 > share*total {
+			r.fail(ctx, run, fmt.Sprintf("refused to delete %d of the %d %s on the destination (%d%%): above the configured "+
+				"maximum of %d%% per run; check the source, or raise deletion.maxSharePercent in the configuration if this is intended",
+				len(ids), total, t, len(ids)*100/total, share))
+			return nil
+		}
+		existing[t] = ids
+		res.Ignored += int64(len(byType[t]) - len(ids))
+	}
+	params := r.params
+	params.ImportStrategy = "DELETE"
+	for _, t := range types {
+		ids := existing[t]
+		if len(ids) == 0 {
+			continue
+		}
+		refs := make([]map[string]any, len(ids))
+		for i, id := range ids {
+			refs[i] = map[string]any{"id": id}
+		}
+		p := newPayload()
+		for _, ref := range refs {
+			p.add(t, ref)
+		}
+		ir, err := r.post(ctx, run, p, params)
+		if err != nil {
+			return err
+		}
+		r.account(res, ir, p, false)
+	}
+	return nil
+}
+
+// existingOnDestination returns which of ids exist on the destination and how many objects of the type it has.
+func (r *stepRun) existingOnDestination(ctx context.Context, plural string, ids []string) ([]string, int, error) {
+	if !dhis2.CapabilitiesFor(r.dstV).ResourceExists(plural) {
+		return nil, 0, nil
+	}
+	total, err := r.client.CountObjects(ctx, plural)
+	if err != nil {
+		return nil, 0, err
+	}
+	var out []string
+	for chunk := range slices.Chunk(ids, 100) {
+		q := dhis2.ListQuery{Fields: "id", Filters: []string{"id:in:[" + strings.Join(chunk, ",") + "]"}, PageSize: len(chunk)}
+		for raw, err := range r.client.ListObjects(ctx, plural, q) {
+			if err != nil {
+				return nil, 0, err
+			}
+			var o struct {
+				ID string `json:"id"`
+			}
+			if json.Unmarshal(raw, &o) == nil && o.ID != "" {
+				out = append(out, o.ID)
+			}
+		}
+	}
+	return out, total, nil
+}
+
+// destinationError hands the run back on transient failures and fails the step otherwise.
+func (r *stepRun) destinationError(ctx context.Context, run []*held, err error) error {
+	if transient(err) {
+		r.handBack(ctx, run, err)
+		return errHandedBack
+	}
+	r.fail(ctx, run, "destination: "+err.Error())
+	return nil
+}
