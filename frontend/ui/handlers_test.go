@@ -26,6 +26,7 @@ func seed(t *testing.T, e *env) (b *browser, src, dst, cfg string) {
 func TestEveryPageRenders(t *testing.T) {
 	e := newEnv(t)
 	b, src, _, cfg := seed(t, e)
+	e.gw.HoldJobs.Store(true) // the job page must show a running job
 	resp, _ := b.post("/configs/"+cfg+"/launch", url.Values{"types": {"JOB_TYPE_METADATA", "JOB_TYPE_AGGREGATE", "JOB_TYPE_EVENTS", "JOB_TYPE_TRACKER"}, "metadata_families": {"METADATA_FAMILY_ORGANISATION"}})
 	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Header.Get("Location"), "/jobs/") {
 		t.Fatalf("launch: status %d location %q", resp.StatusCode, resp.Header.Get("Location"))

@@ -1,0 +1,240 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/dhis2sync/dhis2sync/frontend/gateway/gatewaytest"
+	"github.com/dhis2sync/dhis2sync/frontend/ui"
+)
+
+const chromiumPath = "/usr/bin/chromium"
+
+// stack is what the browser test runs against: the dashboard plus a gateway, fake or real.
+type stack struct {
+	url      string
+	password string
+	fake     *gatewaytest.Server // nil against a real stack
+	source   string
+	dest     string
+}
+
+func startStack(t *testing.T) *stack {
+	st := &stack{password: os.Getenv("DHIS2SYNC_E2E_ADMIN_PASSWORD")}
+	gatewayURL := os.Getenv("DHIS2SYNC_E2E_GATEWAY_URL")
+	st.source = envOr("DHIS2SYNC_E2E_SOURCE_URL", "http://127.0.0.1:8081")
+	st.dest = envOr("DHIS2SYNC_E2E_DESTINATION_URL", "http://127.0.0.1:8082")
+	if gatewayURL == "" {
+		st.fake = gatewaytest.New()
+		st.fake.StepDelay = 150 * time.Millisecond
+		st.fake.Steps = 6
+		st.fake.HoldJobs.Store(true)
+		t.Cleanup(st.fake.Close)
+		gatewayURL, st.password = st.fake.URL, gatewaytest.AdminPassword
+		st.source, st.dest = "https://hmis.example.org", "https://mirror.example.org/2.40"
+	}
+	h, err := ui.New(ui.Settings{GatewayURL: gatewayURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	st.url = srv.URL
+	return st
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// requireBrowser skips without Chromium, except in CI where a missing browser is a failure.
+func requireBrowser(t *testing.T) {
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("chromium is required in CI: %v", err)
+		}
+		t.Skipf("skipping the browser test: %s not found (apt-get install chromium)", chromiumPath)
+	}
+}
+
+// requireAssets checks that htmx and the other vendored files are embedded; they are copied by
+// scripts/vendor-assets.sh before the build.
+func requireAssets(t *testing.T, base string) {
+	resp, err := http.Get(base + "/static/vendor/htmx.min.js")
+	if err == nil {
+		resp.Body.Close()
+	}
+	if err != nil || resp.StatusCode != http.StatusOK {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("browser assets are not vendored: run frontend/scripts/vendor-assets.sh")
+		}
+		t.Skip("skipping the browser test: run frontend/scripts/vendor-assets.sh first")
+	}
+}
+
+func TestDashboardInBrowser(t *testing.T) {
+	requireBrowser(t)
+	st := startStack(t)
+	requireAssets(t, st.url)
+
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromiumPath), chromedp.Flag("headless", true),
+		chromedp.NoSandbox, chromedp.DisableGPU, chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true), chromedp.NoFirstRun,
+		chromedp.Flag("disable-quic", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900),
+		chromedp.Flag("lang", "en-US"))
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
+	defer cancelAlloc()
+	ctx, cancelTab := chromedp.NewContext(actx)
+	defer cancelTab()
+
+	do := func(step string, actions ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		if err := chromedp.Do(ctx, actions...); err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+	}
+	eval := func(step, js string) bool {
+		t.Helper()
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool](js))
+		if err != nil {
+			t.Fatalf("%s: %v", step, err)
+		}
+		return ok
+	}
+	waitJS := func(step, js string) {
+		t.Helper()
+		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](js, chromedp.WithPollingTimeout(30*time.Second))); err != nil {
+			t.Fatalf("%s: waiting for %s: %v", step, js, err)
+		}
+	}
+	shot := func(name string) {
+		t.Helper()
+		dir := os.Getenv("DHIS2SYNC_SCREENSHOTS")
+		if dir == "" {
+			return
+		}
+		png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+".png"), png, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	suffix := strconv.FormatInt(time.Now().UnixNano()%1e6, 10)
+
+	// Sign in.
+	do("open sign-in", chromedp.Navigate(st.url+"/"), chromedp.WaitVisible(chromedp.ID("login-form")))
+	shot("01-sign-in")
+	do("sign in", chromedp.SetValue(chromedp.ID("username"), "admin"), chromedp.SetValue(chromedp.ID("password"), st.password),
+		chromedp.Click(chromedp.ID("login-submit")), chromedp.WaitVisible(chromedp.ID("current-user")))
+
+	// Add two instances and test them.
+	names := []string{"National HMIS " + suffix, "Regional mirror " + suffix}
+	for i, base := range []string{st.source, st.dest} {
+		role := "is_source"
+		if i == 1 {
+			role = "is_destination"
+		}
+		do("open instance form", chromedp.Navigate(st.url+"/instances/new"), chromedp.WaitVisible(chromedp.ID("instance-form")))
+		if i == 0 {
+			shot("02-instance-form")
+		}
+		do("fill instance form", chromedp.SetValue(chromedp.ID("name"), names[i]), chromedp.SetValue(chromedp.ID("base_url"), base),
+			chromedp.SetValue(chromedp.ID("username"), "admin"), chromedp.SetValue(chromedp.ID("password"), "district"),
+			chromedp.Click(chromedp.ID(role)), chromedp.Click(chromedp.ID("instance-save")), chromedp.WaitVisible(chromedp.ID("instance-list")))
+	}
+	for _, name := range names {
+		card := fmt.Sprintf(`[...document.querySelectorAll(".instance-card")].find(c => c.dataset.name === %q)`, name)
+		if !eval("find instance card", card+` !== undefined`) {
+			t.Fatalf("instance %q not listed", name)
+		}
+		eval("click test", `(`+card+`).querySelector(".test-instance").click(), true`)
+		waitJS("test "+name, `(`+card+`).querySelector(".test-ok") !== null`)
+	}
+	shot("03-instances")
+
+	// Create a configuration.
+	cfgName := "Complete copy " + suffix
+	do("open configuration form", chromedp.Navigate(st.url+"/configs/new"), chromedp.WaitVisible(chromedp.ID("config-form")))
+	shot("04-config-form")
+	do("fill configuration", chromedp.SetValue(chromedp.ID("name"), cfgName))
+	eval("choose instances", fmt.Sprintf(`(() => {
+		const src = [...document.querySelectorAll("#source_instance_id option")].find(o => o.text.startsWith(%q));
+		document.getElementById("source_instance_id").value = src.value;
+		const dst = [...document.querySelectorAll("#destinations label")].find(l => l.textContent === %q);
+		document.getElementById(dst.htmlFor).checked = true;
+		document.getElementById("sync_type").value = "SYNC_TYPE_COMPLETE";
+		return true; })()`, names[0], names[1]))
+	do("save configuration", chromedp.Click(chromedp.ID("config-save")), chromedp.WaitVisible(chromedp.ID("config-list")))
+	row := fmt.Sprintf(`[...document.querySelectorAll(".config-row")].find(r => r.dataset.name === %q)`, cfgName)
+	if !eval("find config row", row+` !== undefined`) {
+		t.Fatal("configuration not listed after save")
+	}
+	shot("05-configs")
+
+	// Launch and watch the job run to completion without a reload.
+	eval("open launch", `(`+row+`).querySelector(".launch-config").click(), true`)
+	do("launch form", chromedp.WaitVisible(chromedp.ID("launch-form")))
+	shot("06-launch")
+	do("launch", chromedp.Click(chromedp.ID("launch-submit")), chromedp.WaitVisible(chromedp.ID("job-progress")))
+	eval("watch", `window.__d2sMarker = 1; window.__d2sPercents = [document.getElementById("job-percent").textContent];
+		document.body.addEventListener("htmx:sseMessage", () => window.__d2sPercents.push(document.getElementById("job-percent").textContent)); true`)
+	if st.fake != nil {
+		shot("07-job-running")
+		st.fake.ReleaseAll()
+	}
+	waitJS("job completes", `document.getElementById("job-summary") !== null`)
+	do("job completed", chromedp.WaitVisible(chromedp.ID("verification")))
+	if !eval("no reload", `window.__d2sMarker === 1`) {
+		t.Fatal("the job page reloaded")
+	}
+	if !eval("100 %", `document.getElementById("job-percent").textContent.trim() === "100 %"`) {
+		t.Fatal("progress did not reach 100 %")
+	}
+	if !eval("log lines", `document.querySelectorAll("#log-lines .log-line").length >= 4`) {
+		t.Fatal("the log window did not fill")
+	}
+	if st.fake != nil && !eval("progress moved", `new Set(window.__d2sPercents).size >= 3`) {
+		percents, _ := chromedp.Run(ctx, chromedp.Evaluate[[]string](`window.__d2sPercents`))
+		t.Fatalf("the progress bar did not move through intermediate values: %v", percents)
+	}
+	shot("08-job-completed")
+
+	// History, overview.
+	do("history", chromedp.Navigate(st.url+"/jobs"), chromedp.WaitVisible(chromedp.ID("history-table")))
+	if !eval("history row", fmt.Sprintf(`[...document.querySelectorAll(".history-row")].some(r => r.textContent.includes(%q))`, cfgName)) {
+		t.Fatal("the job is not in the history")
+	}
+	shot("09-history")
+	do("overview", chromedp.Navigate(st.url+"/"), chromedp.WaitVisible(chromedp.ID("stats")))
+	waitJS("chart drawn", `typeof Chart !== "undefined" && Chart.getChart("activity-chart") !== undefined`)
+	shot("10-overview")
+
+	// Switch to French.
+	do("switch to French", chromedp.Click(chromedp.ID("lang-fr")), chromedp.WaitVisible(chromedp.ID("stats")))
+	waitJS("French", `document.documentElement.lang === "fr" && document.body.textContent.includes("Vue d’ensemble")`)
+	shot("11-overview-fr")
+	do("history in French", chromedp.Navigate(st.url+"/jobs"), chromedp.WaitVisible(chromedp.ID("history-table")))
+	if !eval("French history", `document.body.textContent.includes("Historique")`) {
+		t.Fatal("history is not in French")
+	}
+	shot("12-history-fr")
+}
