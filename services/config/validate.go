@@ -99,7 +99,7 @@ func checkFields(c *configv1.Config) violations {
 	checkDelete(&vs, c)
 	checkFilters(&vs, c.Filters)
 	checkPolicies(&vs, c.Policies)
-	checkRange(&vs, "deletion.maxSharePercent", c.Deletion.MaxSharePercent, 1, 100, "a percentage (0 means the default, 10)")
+	checkRange(&vs, "deletion.maxSharePercent", c.Deletion.MaxSharePercent, 1, 100, "percent (0 means the default, 10)")
 	checkSizes(&vs, c.Sizes)
 	checkEnum(&vs, "executionMode", c.ExecutionMode)
 	checkSchedule(&vs, c)
