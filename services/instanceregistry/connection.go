@@ -3,6 +3,7 @@ package instanceregistry
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -51,7 +52,8 @@ func (t *tester) test(ctx context.Context, in *instance, creds credentials) (con
 		// The caller gave up; nothing was learnt about the server.
 		return connectionResult{}, ctx.Err()
 	}
-	r := connectionResult{Time: start, Latency: t.now().Sub(start)}
+	// PostgreSQL keeps microseconds; the response, the row and the event show the same instant.
+	r := connectionResult{Time: start.Truncate(time.Microsecond), Latency: t.now().Sub(start)}
 	r.Status, r.Message = connectionOutcome(err)
 	if info != nil {
 		r.Version = info.Version.String()
@@ -75,27 +77,54 @@ func connectionOutcome(err error) (instancev1.ConnectionStatus, string) {
 	if !ok {
 		return instancev1.ConnectionStatus_CONNECTION_STATUS_ERROR, err.Error()
 	}
-	msg := strings.TrimPrefix(de.Error(), "dhis2: ")
 	switch de.Kind {
 	case dhis2.KindUnreachable:
-		return instancev1.ConnectionStatus_CONNECTION_STATUS_UNREACHABLE, msg
+		return instancev1.ConnectionStatus_CONNECTION_STATUS_UNREACHABLE, describe(de, de.Hint)
 	case dhis2.KindTimeout:
-		return instancev1.ConnectionStatus_CONNECTION_STATUS_TIMEOUT, msg
+		return instancev1.ConnectionStatus_CONNECTION_STATUS_TIMEOUT, describe(de, de.Hint)
 	case dhis2.KindTLS:
-		return instancev1.ConnectionStatus_CONNECTION_STATUS_TLS_ERROR, msg
+		return instancev1.ConnectionStatus_CONNECTION_STATUS_TLS_ERROR, describe(de, de.Hint)
 	case dhis2.KindUnauthorized:
-		return instancev1.ConnectionStatus_CONNECTION_STATUS_UNAUTHORIZED, msg
+		return instancev1.ConnectionStatus_CONNECTION_STATUS_UNAUTHORIZED, describe(de, de.Hint)
 	case dhis2.KindForbidden:
-		return instancev1.ConnectionStatus_CONNECTION_STATUS_FORBIDDEN, msg
+		return instancev1.ConnectionStatus_CONNECTION_STATUS_FORBIDDEN, describe(de,
+			"the account may not read /api/system/info: give its user role the needed authority or use another account")
 	case dhis2.KindLoginRedirect:
-		return instancev1.ConnectionStatus_CONNECTION_STATUS_LOGIN_REDIRECT, msg
+		return instancev1.ConnectionStatus_CONNECTION_STATUS_LOGIN_REDIRECT, describe(de, de.Hint)
 	case dhis2.KindMalformed, dhis2.KindNotFound:
 		// /api/system/info is missing or answers without a DHIS2 version: whatever is at this address, it is
-		// not (the API of) a DHIS2 server.
-		return instancev1.ConnectionStatus_CONNECTION_STATUS_NOT_DHIS2,
-			msg + "; the address answered, but not like DHIS2 (no usable /api/system/info): check the base URL"
+		// not the API of a DHIS2 server.
+		return instancev1.ConnectionStatus_CONNECTION_STATUS_NOT_DHIS2, describe(de,
+			"the address answered, but not like DHIS2 (no /api/system/info with a DHIS2 version): check that the base URL points at the DHIS2 web application and not at a proxy or another application")
 	case dhis2.KindUnsupportedVersion:
-		return instancev1.ConnectionStatus_CONNECTION_STATUS_UNSUPPORTED_VERSION, msg
+		return instancev1.ConnectionStatus_CONNECTION_STATUS_UNSUPPORTED_VERSION, describe(de, de.Hint)
 	}
-	return instancev1.ConnectionStatus_CONNECTION_STATUS_ERROR, msg
+	return instancev1.ConnectionStatus_CONNECTION_STATUS_ERROR, describe(de, de.Hint)
+}
+
+// describe says where a request failed, how, with the server's own words when it gave any, and what to do:
+// "GET https://…/api/system/info: unauthorized (HTTP 401): Account locked; <advice>".
+func describe(de *dhis2.Error, advice string) string {
+	var b strings.Builder
+	if de.URL != "" {
+		if de.Method != "" {
+			b.WriteString(de.Method + " ")
+		}
+		b.WriteString(de.URL + ": ")
+	}
+	b.WriteString(de.Kind.String())
+	if de.HTTPStatus != 0 {
+		fmt.Fprintf(&b, " (HTTP %d)", de.HTTPStatus)
+	}
+	detail := de.Message
+	if detail == "" && de.Err != nil && !errors.Is(de.Err, de.Kind) {
+		detail = de.Err.Error()
+	}
+	if detail != "" {
+		b.WriteString(": " + detail)
+	}
+	if advice != "" {
+		b.WriteString("; " + advice)
+	}
+	return b.String()
 }

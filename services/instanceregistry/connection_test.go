@@ -32,8 +32,9 @@ func TestConnectionOutcome(t *testing.T) {
 		if got != tt.want {
 			t.Errorf("kind %v: status %v, want %v", tt.kind, got, tt.want)
 		}
-		if !strings.Contains(msg, tt.kind.String()) || !strings.Contains(msg, "do this") {
-			t.Errorf("kind %v: message %q lacks the kind or the hint", tt.kind, msg)
+		kind, advice, _ := strings.Cut(msg, "; ")
+		if kind != tt.kind.String() || len(advice) < len("do this") {
+			t.Errorf("kind %v: message %q lacks the kind or advice", tt.kind, msg)
 		}
 	}
 	if got, msg := connectionOutcome(nil); got != instancev1.ConnectionStatus_CONNECTION_STATUS_OK || msg != "" {
@@ -56,5 +57,26 @@ func TestStatusColumnRoundTrip(t *testing.T) {
 	}
 	if got := statusColumn(instancev1.ConnectionStatus_CONNECTION_STATUS_LOGIN_REDIRECT); got != "login_redirect" {
 		t.Errorf("stored form = %q", got)
+	}
+}
+
+func TestDescribe(t *testing.T) {
+	tests := []struct {
+		err  *dhis2.Error
+		want string
+	}{
+		{&dhis2.Error{Kind: dhis2.KindUnauthorized, Method: "GET", URL: "https://a.org/api/system/info", HTTPStatus: 401,
+			Message: "Account locked", Err: dhis2.KindUnauthorized, Hint: "check the password"},
+			"GET https://a.org/api/system/info: unauthorized (HTTP 401): Account locked; check the password"},
+		{&dhis2.Error{Kind: dhis2.KindTLS, Method: "GET", URL: "https://a.org/api/system/info", Err: errors.New("x509: expired"), Hint: "h"},
+			"GET https://a.org/api/system/info: TLS error: x509: expired; h"},
+		{&dhis2.Error{Kind: dhis2.KindUnsupportedVersion, URL: "https://a.org", Message: "the server runs DHIS2 2.35.0", Hint: "h"},
+			"https://a.org: unsupported DHIS2 version: the server runs DHIS2 2.35.0; h"},
+		{&dhis2.Error{Kind: dhis2.KindServer}, "server error"},
+	}
+	for _, tt := range tests {
+		if got := describe(tt.err, tt.err.Hint); got != tt.want {
+			t.Errorf("describe = %q\nwant       %q", got, tt.want)
+		}
 	}
 }

@@ -18,6 +18,7 @@ import (
 )
 
 func TestCRUD(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	ctx := t.Context()
 
@@ -112,6 +113,7 @@ func TestCRUD(t *testing.T) {
 }
 
 func TestDuplicateName(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	e.create(t, &instancev1.CreateInstanceRequest{Name: "HMIS", BaseUrl: "https://a.org", Token: validToken})
 	other := e.create(t, &instancev1.CreateInstanceRequest{Name: "Warehouse", BaseUrl: "https://b.org", Token: validToken})
@@ -127,6 +129,7 @@ func TestDuplicateName(t *testing.T) {
 }
 
 func TestInvalidRequests(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	_, err := e.client.CreateInstance(t.Context(), &instancev1.CreateInstanceRequest{Name: "", BaseUrl: "dhis2.example.org", Token: "abc"})
 	wantCode(t, err, codes.InvalidArgument)
@@ -157,6 +160,7 @@ func TestInvalidRequests(t *testing.T) {
 }
 
 func TestSecretsAreWriteOnly(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	ctx := t.Context()
 	const password = "s3cret-Pässword"
@@ -257,6 +261,7 @@ func TestSecretsAreWriteOnly(t *testing.T) {
 }
 
 func TestSecretBoundToItsInstance(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	a := e.create(t, &instancev1.CreateInstanceRequest{Name: "a", BaseUrl: "https://a.org", Username: "u", Password: "pa"})
 	b := e.create(t, &instancev1.CreateInstanceRequest{Name: "b", BaseUrl: "https://b.org", Username: "u", Password: "pb"})
@@ -272,6 +277,7 @@ func TestSecretBoundToItsInstance(t *testing.T) {
 }
 
 func TestResealAfterKeyRotation(t *testing.T) {
+	t.Parallel()
 	e := newTestEnv(t)
 	ctx := t.Context()
 	in := e.create(t, &instancev1.CreateInstanceRequest{Name: "a", BaseUrl: "https://a.org", Username: "admin", Password: "district"})
