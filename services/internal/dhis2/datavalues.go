@@ -2,7 +2,6 @@ package dhis2
 
 import (
 	"context"
-	"encoding/json"
 	"net/url"
 	"strconv"
 )
@@ -91,23 +90,13 @@ func (c *Client) ExportDataValues(ctx context.Context, q DataValueQuery, fn func
 		return err
 	}
 	defer resp.Close()
-	dec := json.NewDecoder(resp.body)
 	var fnErr error
-	err = walkObject(dec, func(key string) error {
-		if key != "dataValues" {
-			return skipValue(dec)
+	err = decodeDataValueSet(resp.body, func(dv DataValue) error {
+		if err := fn(dv); err != nil {
+			fnErr = err
+			return errStopped
 		}
-		return forEachElement(dec, func() error {
-			var dv DataValue
-			if err := dec.Decode(&dv); err != nil {
-				return err
-			}
-			if err := fn(dv); err != nil {
-				fnErr = err
-				return errStopped
-			}
-			return nil
-		})
+		return nil
 	})
 	if fnErr != nil {
 		return fnErr
