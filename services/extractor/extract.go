@@ -116,7 +116,7 @@ func (e *extraction) metadata(ctx context.Context) error {
 	caps := dhis2.CapabilitiesFor(dhis2.MustParseVersion(e.pub.version))
 	q := e.listQuery()
 	var resources []string
-	for _, r := range e.req.GetResources() {
+	for _, r := range withCompanions(e.req.GetResources()) {
 		if !caps.ResourceExists(r) {
 			e.log.Info("resource skipped: the source version does not have it", slog.String("resource", r), slog.String("version", e.pub.version))
 			continue

@@ -211,7 +211,9 @@ func (r *stepRun) splittable() bool {
 	if len(r.req.GetResources()) != 1 {
 		return false
 	}
-	return r.req.GetResources()[0] != deletedObjectsResource
+	res := r.req.GetResources()[0]
+	// categoryCombos travel with their option combos (the extractor adds them): never split.
+	return res != deletedObjectsResource && res != "categoryCombos"
 }
 
 func (r *stepRun) ackAll(ctx context.Context, run []*held) {
