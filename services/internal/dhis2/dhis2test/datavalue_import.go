@@ -3,7 +3,6 @@ package dhis2test
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
 	"net/http"
 	"sort"
@@ -27,6 +26,16 @@ type dvIn struct {
 	FollowUp             *bool           `json:"followup"`
 	FollowUpAlt          *bool           `json:"followUp"`
 	Deleted              *bool           `json:"deleted"`
+	valueStr             string          // set by the scanner; Value is the raw form for other callers
+	hasValue             bool
+}
+
+// value returns the data value as a string and whether one was given.
+func (v *dvIn) value() (string, bool) {
+	if v.hasValue {
+		return v.valueStr, true
+	}
+	return rawValueString(v.Value)
 }
 
 // dvSet is an incoming data value set; set-level fields apply to values that leave them out.
@@ -37,68 +46,6 @@ type dvSet struct {
 	AttributeOptionCombo string
 	CompleteDate         string
 	Values               []dvIn
-}
-
-// decodeDataValueSet reads a dataValueSet with a streaming decoder, one value at a time.
-func decodeDataValueSet(r io.Reader) (*dvSet, error) {
-	dec := json.NewDecoder(r)
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, fmt.Errorf("invalid JSON payload: %w", err)
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		return nil, fmt.Errorf("invalid JSON payload: expected an object")
-	}
-	set := &dvSet{}
-	for dec.More() {
-		kt, err := dec.Token()
-		if err != nil {
-			return nil, fmt.Errorf("invalid JSON payload: %w", err)
-		}
-		key, _ := kt.(string)
-		switch key {
-		case "dataValues":
-			t, err := dec.Token()
-			if err != nil {
-				return nil, fmt.Errorf("invalid dataValues: %w", err)
-			}
-			if t == nil {
-				continue
-			}
-			if d, ok := t.(json.Delim); !ok || d != '[' {
-				return nil, fmt.Errorf("invalid dataValues: expected an array")
-			}
-			for dec.More() {
-				var v dvIn
-				if err := dec.Decode(&v); err != nil {
-					return nil, fmt.Errorf("invalid data value %d: %w", len(set.Values), err)
-				}
-				set.Values = append(set.Values, v)
-			}
-			if _, err := dec.Token(); err != nil {
-				return nil, fmt.Errorf("invalid dataValues: %w", err)
-			}
-		default:
-			var v any
-			if err := dec.Decode(&v); err != nil {
-				return nil, fmt.Errorf("invalid %s: %w", key, err)
-			}
-			str, _ := v.(string)
-			switch key {
-			case "dataSet":
-				set.DataSet = str
-			case "period":
-				set.Period = str
-			case "orgUnit":
-				set.OrgUnit = str
-			case "attributeOptionCombo":
-				set.AttributeOptionCombo = str
-			case "completeDate", "completedDate":
-				set.CompleteDate = str
-			}
-		}
-	}
-	return set, nil
 }
 
 func rawValueString(m json.RawMessage) (string, bool) {
@@ -411,7 +358,7 @@ func (s *Server) importDataValues(set *dvSet, opts dvOptions, user string) *impo
 				(&orderedObject{}).set("dataElement", in.DataElement).set("dataSet", set.DataSet))
 			continue
 		}
-		val, hasVal := rawValueString(in.Value)
+		val, hasVal := in.value()
 		comment := ""
 		if in.Comment != nil {
 			comment = *in.Comment

@@ -27,6 +27,7 @@ func (s *Server) LoadDemo(g *demodata.Generator) error {
 		}
 		payload[plural] = out
 	}
+	s.replaceSeededAccounts(payload)
 	p, _ := parseImportParams(nil, s.opts.Username)
 	if rep := s.importMetadata(payload, p); rep.Status != "OK" {
 		return fmt.Errorf("demo metadata: %w", reportError(rep))
@@ -137,4 +138,25 @@ func nestUserCredentials(u map[string]any) {
 		}
 	}
 	u["userCredentials"] = uc
+}
+
+// replaceSeededAccounts drops the built-in admin user and superuser role when the demo dataset brings its
+// own (the demo is a whole database, with its own UIDs for them).
+func (s *Server) replaceSeededAccounts(payload map[string][]map[string]any) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, u := range payload["users"] {
+		name, _ := u["username"].(string)
+		if uc, ok := u["userCredentials"].(map[string]any); ok && name == "" {
+			name, _ = uc["username"].(string)
+		}
+		if name == s.opts.Username {
+			s.meta.forget("users", adminUID)
+		}
+	}
+	for _, r := range payload["userRoles"] {
+		if r["name"] == "Superuser" {
+			s.meta.forget("userRoles", adminRoleUID)
+		}
+	}
 }

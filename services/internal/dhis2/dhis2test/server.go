@@ -124,6 +124,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveAdmin(w, r)
 		return
 	}
+	s.stats.request(statsKey(r))
 	if s.applyFaults(w, r) {
 		return
 	}
@@ -171,8 +172,16 @@ func (s *Server) serveDHIS2(w http.ResponseWriter, r *http.Request) {
 	}
 	q.account = acct
 	q.endpoint = r.Method + " /api/" + endpointPattern(q.path)
-	s.stats.request(q.endpoint)
 	s.route(q)
+}
+
+// statsKey names the endpoint of a request for Stats: method plus path with API version and ids generalised.
+func statsKey(r *http.Request) string {
+	p := strings.Trim(strings.TrimPrefix(r.URL.Path, "/api"), "/")
+	if first, rest, _ := strings.Cut(p, "/"); len(first) == 2 && isDigits(first) {
+		p = rest
+	}
+	return r.Method + " /api/" + endpointPattern(strings.TrimSuffix(p, ".json"))
 }
 
 func isDigits(s string) bool {
@@ -248,7 +257,20 @@ func (s *Server) route(q *req) {
 	if s.routeMetadataType(q, segs) {
 		return
 	}
+	if removedEndpoints[segs[0]] {
+		// Removed in this version (FACTS §5.1, §7): DHIS2's 404 is the modelled answer.
+		writeWebMessage(q.w, http.StatusNotFound, "ERROR", "", "", nil)
+		return
+	}
 	s.unmodelled(q.w, q.r)
+}
+
+// removedEndpoints exist in some simulated version but not in all.
+var removedEndpoints = map[string]bool{
+	"charts": true, "reportTables": true, "userCredentials": true, "programTrackedEntityAttributeGroups": true,
+	"eventVisualizations": true, "aggregateDataExchanges": true, "eventHooks": true, "routes": true,
+	"expressionDimensionItems": true, "programStageWorkingLists": true, "apiToken": true,
+	"events": true, "trackedEntityInstances": true, "enrollments": true, "relationships": true,
 }
 
 // unmodelled answers a request the simulator does not model with DHIS2's 404 and reports it loudly.

@@ -87,6 +87,17 @@ func (m *metaStore) remove(plural, klass, uid, by, at string) {
 	m.deleted = append(m.deleted, deletedObject{UID: uid, Code: code, DeletedAt: at, DeletedBy: by, Klass: klass})
 }
 
+// forget removes an object without recording a deletion.
+func (m *metaStore) forget(plural, uid string) {
+	if t := m.types[plural]; t != nil {
+		delete(t.objs, uid)
+		delete(m.index, uid)
+		if i := slices.Index(t.order, uid); i >= 0 {
+			t.order = slices.Delete(t.order, i, i+1)
+		}
+	}
+}
+
 // list returns the objects of a type in insertion order.
 func (m *metaStore) list(plural string) []map[string]any {
 	t := m.types[plural]

@@ -3,8 +3,8 @@ package dhis2test
 import (
 	"bufio"
 	"bytes"
-	"compress/gzip"
 	"encoding/json"
+	gzip "github.com/klauspost/compress/gzip"
 	"io"
 	"net/http"
 	"strings"

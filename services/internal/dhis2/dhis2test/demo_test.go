@@ -1,0 +1,78 @@
+package dhis2test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/dhis2sync/dhis2sync/services/internal/demodata"
+)
+
+func tinyScale() demodata.Scale {
+	return demodata.Scale{Name: "custom", OrgUnits: 20, DataElements: 30, DataValues: 2000, Events: 300, TrackedEntities: 100}
+}
+
+func TestLoadDemoPerVersion(t *testing.T) {
+	for _, v := range []string{"2.36.0", "2.38.0", "2.41.0", "2.42.0"} {
+		t.Run(v, func(t *testing.T) {
+			s, c := newClient(t, v)
+			g := demodata.New(7, tinyScale())
+			if err := s.LoadDemo(g); err != nil {
+				t.Fatal(err)
+			}
+			if got := s.DataValueCount(); got != g.Counts().DataValues {
+				t.Fatalf("data values %d, want %d", got, g.Counts().DataValues)
+			}
+			if s.TrackerCount("trackedEntities") != tinyScale().TrackedEntities {
+				t.Fatalf("tracked entities %d", s.TrackerCount("trackedEntities"))
+			}
+			users := c.json("GET", "/api/users?fields=:owner&paging=false", nil, 200)
+			for _, u := range asList(users["users"]) {
+				_, nested := u.(map[string]any)["userCredentials"]
+				_, flat := u.(map[string]any)["username"]
+				if v < "2.38" && (!nested || flat) || v >= "2.38" && (nested || !flat) {
+					t.Fatalf("user shape on %s: %v", v, u)
+				}
+			}
+		})
+	}
+}
+
+func TestStateRoundTrip(t *testing.T) {
+	s, c := newClient(t, "2.41.0")
+	if err := s.LoadDemo(demodata.New(3, tinyScale())); err != nil {
+		t.Fatal(err)
+	}
+	ds := s.Objects("dataSets")[0]
+	if err := s.DeleteObject("validationRules", s.Objects("validationRules")[0]["id"].(string)); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "state.gob.gz")
+	if err := s.SaveState(path); err != nil {
+		t.Fatal(err)
+	}
+	s2, c2 := newClient(t, "2.41.0")
+	ok, err := s2.LoadState(path)
+	if err != nil || !ok {
+		t.Fatalf("load: %v %v", ok, err)
+	}
+	if s2.DataValueCount() != s.DataValueCount() || s2.TrackerCount("events") != s.TrackerCount("events") {
+		t.Fatalf("counts differ after reload")
+	}
+	q := "/api/dataValueSets?dataSet=" + ds["id"].(string) + "&startDate=2000-01-01&endDate=2100-01-01&orgUnit=" +
+		refID(asList(ds["organisationUnits"])[0]) + "&children=true"
+	a := c.json("GET", q, nil, 200)
+	b := c2.json("GET", q, nil, 200)
+	if len(asList(a["dataValues"])) != len(asList(b["dataValues"])) {
+		t.Fatalf("exports differ")
+	}
+	d := c2.json("GET", "/api/deletedObjects", nil, 200)
+	if len(asList(d["deletedObjects"])) != 1 {
+		t.Fatalf("deletedObjects lost: %v", d)
+	}
+	if _, err := (&Server{version: Version{Minor: 40}}).LoadState(path); err == nil {
+		t.Fatalf("state of another version accepted")
+	}
+	if ok, err := s2.LoadState(filepath.Join(t.TempDir(), "missing")); ok || err != nil {
+		t.Fatalf("missing file: %v %v", ok, err)
+	}
+}
