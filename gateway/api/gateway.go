@@ -46,7 +46,6 @@ type Gateway struct {
 	log         *slog.Logger
 	mux         *runtime.ServeMux
 	handler     http.Handler
-	json        runtime.Marshaler
 	heartbeat   time.Duration
 	streamsCtx  context.Context
 	stopStreams context.CancelFunc
@@ -77,9 +76,8 @@ func New(ctx context.Context, o Options) (*Gateway, error) {
 		MarshalOptions:   protojson.MarshalOptions{UseProtoNames: false, EmitUnpopulated: false},
 		UnmarshalOptions: protojson.UnmarshalOptions{DiscardUnknown: false}, // a misspelt field is a 400, not silently ignored
 	}
-	g.json = &runtime.HTTPBodyMarshaler{Marshaler: &jsonpb}
 	g.mux = runtime.NewServeMux(
-		runtime.WithMarshalerOption(runtime.MIMEWildcard, g.json),
+		runtime.WithMarshalerOption(runtime.MIMEWildcard, &runtime.HTTPBodyMarshaler{Marshaler: &jsonpb}),
 		runtime.WithMarshalerOption(eventStreamType, &eventStreamMarshaler{JSONPb: jsonpb}),
 		// Only the gateway speaks for the caller: no client header becomes gRPC metadata.
 		runtime.WithIncomingHeaderMatcher(func(string) (string, bool) { return "", false }),
@@ -129,10 +127,11 @@ func (g *Gateway) limits(next http.Handler) http.Handler {
 	})
 }
 
-// writeError answers with grpc-gateway's error shape {"code","message","details"} and the matching HTTP
-// status, always as JSON.
+// writeError answers as grpc-gateway does: the matching HTTP status and {"code","message","details"} (an
+// {"error":{…}} event for event-stream requests).
 func (g *Gateway) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	runtime.HTTPError(r.Context(), g.mux, g.json, w, r, err)
+	_, out := runtime.MarshalerForRequest(g.mux, r)
+	runtime.HTTPError(r.Context(), g.mux, out, w, r, err)
 }
 
 func serveOpenAPI(w http.ResponseWriter, _ *http.Request) {

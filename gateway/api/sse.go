@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	spb "google.golang.org/genproto/googleapis/rpc/status"
+	"google.golang.org/protobuf/proto"
 )
 
 const eventStreamType = "text/event-stream"
@@ -18,6 +20,10 @@ const eventStreamType = "text/event-stream"
 // "data: {"result":{…}}\n\n" (or "data: {"error":{…}}\n\n" when the stream fails). grpc-gateway picks it for
 // requests that send Accept: text/event-stream, as a browser's EventSource does. JSON from protojson is one
 // line, which is what an SSE data field needs.
+//
+// Errors that happen before the stream starts (401, 403, 503, …) go through grpc-gateway's error handler,
+// which marshals a bare status and writes no delimiter; they get the same {"error":{…}} event, complete with
+// its blank line, so that an event-stream client sees one error shape whatever the HTTP status.
 type eventStreamMarshaler struct {
 	runtime.JSONPb
 }
@@ -25,15 +31,23 @@ type eventStreamMarshaler struct {
 func (*eventStreamMarshaler) ContentType(any) string { return eventStreamType }
 
 func (m *eventStreamMarshaler) Marshal(v any) ([]byte, error) {
+	st, isError := v.(*spb.Status)
+	if isError {
+		v = map[string]proto.Message{"error": st}
+	}
 	b, err := m.JSONPb.Marshal(v)
 	if err != nil {
 		return nil, err
 	}
 	b = bytes.ReplaceAll(b, []byte("\n"), nil) // defensive: a newline would end the data field early
-	out := make([]byte, 0, len(b)+7)
+	out := make([]byte, 0, len(b)+8)
 	out = append(out, "data: "...)
 	out = append(out, b...)
-	return append(out, '\n'), nil
+	out = append(out, '\n')
+	if isError {
+		out = append(out, '\n')
+	}
+	return out, nil
 }
 
 func (*eventStreamMarshaler) Delimiter() []byte { return []byte("\n") }
