@@ -114,9 +114,6 @@ func (c *Client) readPage(ctx context.Context, spec pageSpec, page int, yield fu
 			return nil
 		case !listFound && containsString(spec.listKeys, key):
 			isArray, err := forEachElementOrSkip(dec, func() error {
-				if stopped {
-					return skipValue(dec)
-				}
 				var raw json.RawMessage
 				if err := dec.Decode(&raw); err != nil {
 					return err
