@@ -1,9 +1,11 @@
 package orchestrator
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -87,10 +89,13 @@ func (s *Service) finishCancelled(ctx context.Context, root *jobRow) error {
 	if err != nil {
 		return err
 	}
-	kind := map[string]string{}
+	kind, pos := map[string]string{}, map[string]int{}
 	for _, sub := range subs {
-		kind[sub.ID] = sub.Kind
+		kind[sub.ID], pos[sub.ID] = sub.Kind, sub.Position
 	}
+	slices.SortStableFunc(steps, func(a, b *stepRow) int {
+		return cmp.Or(cmp.Compare(pos[a.JobID], pos[b.JobID]), cmp.Compare(a.Position, b.Position))
+	})
 	var complete, partial, failed, notStarted []string
 	for _, st := range steps {
 		name := kind[st.JobID] + "/" + st.Name

@@ -46,6 +46,11 @@ func (s *store) inTx(ctx context.Context, fn func(tx *sqlx.Tx) error) error {
 func (s *store) insertTree(ctx context.Context, tx *sqlx.Tx, t *jobTree, owner string) error {
 	for _, j := range append([]*jobRow{t.root}, t.subs...) {
 		j.Owner = owner
+		for _, a := range []*pq.StringArray{&j.DestinationInstanceIDs, &j.MetadataFamilies, &j.LaunchTypes} {
+			if *a == nil {
+				*a = pq.StringArray{}
+			}
+		}
 		_, err := tx.NamedExecContext(ctx, `INSERT INTO jobs (id, root_job_id, parent_job_id, retry_of_job_id,
 			position, attempt, config_id, config_name, config_json, type, kind, status, trigger, dry_run, critical,
 			source_instance_id, destination_instance_ids, metadata_families, launch_types, launched_by, owner)
@@ -266,7 +271,7 @@ func (s *store) heartbeat(ctx context.Context, rootID, owner string) (bool, erro
 
 // release gives a job up on shutdown so that the next process resumes it at once.
 func (s *store) release(ctx context.Context, rootID, owner string) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE jobs SET owner = '', heartbeat_time = '-infinity' WHERE id = $1
+	_, err := s.db.ExecContext(ctx, `UPDATE jobs SET owner = '', heartbeat_time = 'epoch' WHERE id = $1
 		AND owner = $2 AND status IN ('PENDING','RUNNING')`, rootID, owner)
 	return err
 }
