@@ -94,9 +94,10 @@ type Options struct {
 	// RatePerSecond limits requests to this instance, shared by every Client
 	// of the same base URL in the process. Default 20; negative disables.
 	RatePerSecond float64
-	// MaxConcurrent limits requests in flight to this instance, shared like
-	// RatePerSecond; the first Client of an instance fixes it. Default 4,
-	// where DHIS2 2.41/2.42 stop scaling (PERFORMANCE.md row 6).
+	// MaxConcurrent limits requests in flight to this instance (until the
+	// response starts, for streamed reads), shared like RatePerSecond; the
+	// first Client of an instance fixes it. Default 4, where DHIS2 2.41/2.42
+	// stop scaling (PERFORMANCE.md row 6).
 	MaxConcurrent int
 	Timeouts      Timeouts
 	Retry         RetryPolicy

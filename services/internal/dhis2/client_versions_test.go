@@ -307,3 +307,27 @@ func TestSystemInfoAndCapabilities(t *testing.T) {
 		t.Fatalf("2.35: err = %v", err)
 	}
 }
+
+// A consumer may call the client while iterating, even with one slot.
+func TestNestedCallsWhileIterating(t *testing.T) {
+	f := newFake(t, "2.40.3")
+	c, err := New(Options{BaseURL: f.srv.URL, Auth: Auth{Username: "admin", Password: "district"}, RatePerSecond: -1, MaxConcurrent: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, err := range c.ListObjects(context.Background(), "dataElements", ListQuery{PageSize: 100}) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n%100 == 0 {
+			if _, err := c.SystemInfo(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		n++
+	}
+	if n != f.dataElements {
+		t.Fatalf("got %d", n)
+	}
+}

@@ -175,7 +175,10 @@ func (c *Client) once(parent context.Context, r *request) (*response, time.Durat
 	}
 	var rd io.Reader = hr.Body
 	if r.class == classStream {
-		// The first byte arrived: from now on only silence is bounded.
+		// The first byte arrived: from now on only silence is bounded. The
+		// concurrency slot is freed too, so that a consumer may call the
+		// client while iterating without deadlocking on its own stream.
+		release()
 		total.Stop()
 		idle := &idleReader{r: hr.Body, d: c.timeouts.StreamIdle, cancel: func() { cancel(errCallTimeout) }}
 		idle.timer = time.AfterFunc(idle.d, idle.cancel)
