@@ -24,6 +24,9 @@ func TestRequestsWithoutValidTokenAre401(t *testing.T) {
 			if r.status != http.StatusUnauthorized || r.code() != 16 || r.str("message") != tc.wantMessage {
 				t.Fatalf("got %d %s", r.status, r.raw)
 			}
+			if got := r.header.Get("WWW-Authenticate"); got != `Bearer realm="dhis2sync"` {
+				t.Errorf("WWW-Authenticate: %q", got)
+			}
 		})
 	}
 	if n := len(e.instances.seen()); n != 0 {

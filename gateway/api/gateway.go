@@ -81,6 +81,7 @@ func New(ctx context.Context, o Options) (*Gateway, error) {
 		runtime.WithMarshalerOption(eventStreamType, &eventStreamMarshaler{JSONPb: jsonpb}),
 		// Only the gateway speaks for the caller: no client header becomes gRPC metadata.
 		runtime.WithIncomingHeaderMatcher(func(string) (string, bool) { return "", false }),
+		runtime.WithErrorHandler(errorHandler),
 	)
 
 	audit := auditor{store: o.Store, log: o.Log}
@@ -106,7 +107,7 @@ func New(ctx context.Context, o Options) (*Gateway, error) {
 	routes.HandleFunc("GET /api/v1/openapi.json", serveOpenAPI)
 	routes.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	routes.Handle("/", g.mux)
-	g.handler = g.limits(g.authenticate(g.eventStreams(routes)))
+	g.handler = g.accessLog(g.limits(g.authenticate(g.eventStreams(routes))))
 	return g, nil
 }
 
@@ -116,13 +117,16 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) { g.handler.
 // StopStreams ends every open event stream, so that an HTTP server shutdown does not wait for running jobs.
 func (g *Gateway) StopStreams() { g.stopStreams() }
 
-// limits caps request bodies and, outside event streams, how long writing a response may take.
+// limits caps request bodies and, outside event streams, how long writing a response may take. The deadline
+// is set (or cleared) on every request because it stays on a kept-alive connection for the next one.
 func (g *Gateway) limits(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		r.Body = http.MaxBytesReader(w, r.Body, maxBodyBytes)
+		var deadline time.Time // none for event streams: they last as long as a job
 		if !wantsEventStream(r) {
-			_ = http.NewResponseController(w).SetWriteDeadline(time.Now().Add(unaryWriteTimeout))
+			deadline = time.Now().Add(unaryWriteTimeout)
 		}
+		_ = http.NewResponseController(w).SetWriteDeadline(deadline)
 		next.ServeHTTP(w, r)
 	})
 }
@@ -133,6 +137,23 @@ func (g *Gateway) writeError(w http.ResponseWriter, r *http.Request, err error) 
 	_, out := runtime.MarshalerForRequest(g.mux, r)
 	runtime.HTTPError(r.Context(), g.mux, out, w, r, err)
 }
+
+// errorHandler is grpc-gateway's, with a standard WWW-Authenticate challenge on 401 (RFC 6750 §3) in place of
+// the error message grpc-gateway puts there.
+func errorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
+	runtime.DefaultHTTPErrorHandler(ctx, mux, m, challengeWriter{w}, r, err)
+}
+
+type challengeWriter struct{ http.ResponseWriter }
+
+func (c challengeWriter) WriteHeader(code int) {
+	if code == http.StatusUnauthorized {
+		c.Header().Set("WWW-Authenticate", `Bearer realm="dhis2sync"`)
+	}
+	c.ResponseWriter.WriteHeader(code)
+}
+
+func (c challengeWriter) Unwrap() http.ResponseWriter { return c.ResponseWriter }
 
 func serveOpenAPI(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
