@@ -27,7 +27,8 @@ type authServer struct {
 	authv1.UnimplementedAuthServiceServer
 	store      *Store
 	audit      auditor
-	limiter    *loginLimiter
+	limiter    *loginLimiter // failures per username and address
+	addrLimit  *loginLimiter // failures per address whatever the username, so rotating names cannot burn CPU on bcrypt
 	sessionTTL time.Duration
 	log        *slog.Logger
 }
@@ -52,13 +53,13 @@ func (s *authServer) internal(what string, err error) error {
 func (s *authServer) Login(ctx context.Context, req *authv1.LoginRequest) (*authv1.LoginResponse, error) {
 	const method = authv1.AuthService_Login_FullMethodName
 	name := strings.TrimSpace(req.GetUsername())
-	key := limiterKey(strings.ToLower(name), callInfoFrom(ctx).RemoteAddr)
-	resp, userID, err := s.login(ctx, name, req.GetPassword(), key)
+	addr := callInfoFrom(ctx).RemoteAddr
+	resp, userID, err := s.login(ctx, name, req.GetPassword(), limiterKey(strings.ToLower(name), addr), addr)
 	s.audit.record(ctx, name, method, userID, err)
 	return resp, err
 }
 
-func (s *authServer) login(ctx context.Context, name, password, key string) (*authv1.LoginResponse, string, error) {
+func (s *authServer) login(ctx context.Context, name, password, key, addr string) (*authv1.LoginResponse, string, error) {
 	if name == "" || password == "" {
 		return nil, "", status.Error(codes.InvalidArgument, "send a username and a password")
 	}
@@ -66,12 +67,17 @@ func (s *authServer) login(ctx context.Context, name, password, key string) (*au
 		return nil, "", status.Errorf(codes.ResourceExhausted,
 			"too many failed sign-ins for %q from this address: wait a minute, then try again", name)
 	}
+	if s.addrLimit.blocked(addr) {
+		return nil, "", status.Error(codes.ResourceExhausted,
+			"too many failed sign-ins from this address: wait a minute, then try again")
+	}
 	u, err := s.store.userByName(ctx, name)
 	if err != nil && !errors.Is(err, errNotFound) {
 		return nil, "", s.internal("sign-in", err)
 	}
 	if !checkPassword(u.PasswordHash, password) { // an unknown user has an empty hash
 		s.limiter.failed(key)
+		s.addrLimit.failed(addr)
 		return nil, u.ID, status.Error(codes.Unauthenticated, "wrong username or password")
 	}
 	s.limiter.succeeded(key)

@@ -2,6 +2,7 @@ package api
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -113,6 +114,19 @@ func TestLoginRateLimit(t *testing.T) {
 	r = e.call(http.MethodPost, "/api/v1/auth/login", "", map[string]string{"username": "someone-else", "password": "guess"})
 	if r.status != http.StatusUnauthorized {
 		t.Errorf("other user: %d %s", r.status, r.raw)
+	}
+	// Sweeping over usernames from one address is stopped too, after addrFailuresPerMinute failures in all.
+	for i := 0; ; i++ {
+		if i > addrFailuresPerMinute+5 {
+			t.Fatal("failures over many usernames were never limited")
+		}
+		r = e.call(http.MethodPost, "/api/v1/auth/login", "", map[string]string{"username": fmt.Sprintf("user%d", i), "password": "guess"})
+		if r.status == http.StatusTooManyRequests {
+			if !strings.Contains(r.str("message"), "from this address") || i < addrFailuresPerMinute-7 {
+				t.Errorf("limited after %d more failures: %s", i, r.raw)
+			}
+			break
+		}
 	}
 }
 

@@ -22,6 +22,10 @@ const (
 	// DefaultHeartbeat is the interval of the ": ping" comment on idle event streams.
 	DefaultHeartbeat = 15 * time.Second
 
+	// addrFailuresPerMinute allows a busy office behind one address its typos while stopping a sweep over
+	// usernames.
+	addrFailuresPerMinute = 30
+
 	maxBodyBytes = 4 << 20
 	// unaryWriteTimeout bounds how long a slow client may hold a non-streaming response.
 	unaryWriteTimeout = 2 * time.Minute
@@ -88,6 +92,7 @@ func New(ctx context.Context, o Options) (*Gateway, error) {
 	conn := func(b Backend) *backendConn { return &backendConn{Backend: b, audit: audit} }
 	auth := &authServer{
 		store: o.Store, audit: audit, limiter: newLoginLimiter(o.LoginFailures, time.Minute),
+		addrLimit:  newLoginLimiter(addrFailuresPerMinute, time.Minute),
 		sessionTTL: o.SessionTTL, log: o.Log,
 	}
 	if err := authv1.RegisterAuthServiceHandlerServer(ctx, g.mux, auth); err != nil {
