@@ -22,8 +22,9 @@ import (
 // any real DHIS2 instance.
 const maxAckPending = 1000
 
-// ackWait is how long JetStream waits before redelivering a held batch; long imports call InProgress.
-const ackWait = 2 * time.Minute
+// ackWait is how long JetStream waits before redelivering a batch a vanished loader held; a live loader
+// reports progress on held batches while it imports (InProgress), however long the import takes.
+const ackWait = 30 * time.Second
 
 // ConsumerName is the durable consumer of one (job, step, destination): deterministic, so that a restarted
 // loader (or another replica) resumes the same consumer.
@@ -110,18 +111,26 @@ func (r *stepRun) run(ctx context.Context, name string) error {
 	if err != nil {
 		return fmt.Errorf("consume %s: %w", name, err)
 	}
-	stop := context.AfterFunc(ctx, it.Stop)
+	// On stop, buffered and held batches go back to JetStream at once, so another loader (or this one,
+	// restarted) takes them over without waiting for ackWait.
+	stop := context.AfterFunc(ctx, it.Drain)
 	defer stop()
 	defer it.Stop()
 	for !r.done {
 		msg, err := it.Next()
 		if err != nil {
+			r.handOverHeld()
 			if ctx.Err() != nil || errors.Is(err, jetstream.ErrMsgIteratorClosed) {
 				return nil
 			}
 			return fmt.Errorf("consume %s: %w", name, err)
 		}
+		if ctx.Err() != nil {
+			_ = msg.Nak()
+			continue
+		}
 		if err := r.receive(ctx, msg); err != nil {
+			r.handOverHeld()
 			return err
 		}
 	}
@@ -146,8 +155,8 @@ func (r *stepRun) receive(ctx context.Context, msg jetstream.Msg) error {
 	if b.GetSequence() < r.next {
 		return msg.Ack()
 	}
-	if prev, ok := r.held[b.GetSequence()]; ok && prev.msg != msg {
-		_ = prev.msg.Ack() // a redelivery replaced it
+	if _, ok := r.held[b.GetSequence()]; ok {
+		return nil // a redelivery of a batch already held: the held copy is the one acknowledged later
 	}
 	r.held[b.GetSequence()] = &held{msg: msg, batch: b}
 	if b.GetPlannedTotal() > 0 {
@@ -226,6 +235,33 @@ func (r *stepRun) ackAll(ctx context.Context, run []*held) {
 	if len(run) > 0 {
 		r.next = run[len(run)-1].batch.GetSequence() + 1
 	}
+}
+
+// handOverHeld gives every held batch back to JetStream for immediate redelivery.
+func (r *stepRun) handOverHeld() {
+	for seq, h := range r.held {
+		_ = h.msg.Nak()
+		delete(r.held, seq)
+	}
+}
+
+// keepAlive reports progress on the run's batches until the returned stop is called, so that JetStream does
+// not redeliver them during a long import.
+func (r *stepRun) keepAlive(run []*held) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(ackWait / 3)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				r.inProgress(run)
+			}
+		}
+	}()
+	return func() { close(done) }
 }
 
 func (r *stepRun) inProgress(run []*held) {

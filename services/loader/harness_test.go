@@ -315,3 +315,35 @@ func totals(byStep map[string][]*batchv1.Result) (created, updated, errs int64, 
 	}
 	return
 }
+
+// stepsThrough returns the plan's steps up to the one carrying resource, the last of them marked final.
+func stepsThrough(tb testing.TB, resource string, pageSize int32) []stepSpec {
+	tb.Helper()
+	var out []stepSpec
+	for _, s := range planSteps(tb, pageSize) {
+		s.final = false
+		out = append(out, s)
+		for _, r := range s.resources {
+			if r == resource {
+				out[len(out)-1].final = true
+				return out
+			}
+		}
+	}
+	tb.Fatalf("no step carries %s", resource)
+	return nil
+}
+
+func conflictsOf(list []*batchv1.Result) []*batchv1.Conflict {
+	var out []*batchv1.Conflict
+	for _, r := range list {
+		out = append(out, r.GetConflicts()...)
+	}
+	return out
+}
+
+func (r *results) snapshot() []*batchv1.Result {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]*batchv1.Result(nil), r.list...)
+}

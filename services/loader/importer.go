@@ -214,6 +214,8 @@ func (r *stepRun) post(ctx context.Context, run []*held, p *payload, params dhis
 
 func (r *stepRun) withRetry(ctx context.Context, run []*held, call func(context.Context) (*dhis2.ImportResult, error)) (*dhis2.ImportResult, error) {
 	opts := r.l.opts
+	stop := r.keepAlive(run)
+	defer stop()
 	var err error
 	for attempt := 1; attempt <= opts.Attempts; attempt++ {
 		var ir *dhis2.ImportResult
