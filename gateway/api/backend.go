@@ -2,7 +2,6 @@ package api
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/dhis2sync/dhis2sync/services/platform/grpcx"
 	"google.golang.org/grpc"
@@ -117,6 +116,3 @@ func (s *backendStream) RecvMsg(m any) error {
 func (s *backendStream) SendMsg(m any) error {
 	return s.b.explain(s.ClientStream.SendMsg(m), s.peer)
 }
-
-// String is for logs.
-func (b Backend) String() string { return fmt.Sprintf("%s at %s", b.Name, b.Addr) }
