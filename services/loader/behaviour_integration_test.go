@@ -11,6 +11,7 @@ import (
 )
 
 func TestPartialSuccessReportsCodes(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOptions{srcVersion: "2.39.1", dstVersion: "2.41.0", scale: &demodata.Small})
 	// The destination already has a data element with the code of a source one, under another UID: DHIS2
 	// refuses the source's with E5003 and imports the others (atomicMode NONE).
@@ -41,6 +42,7 @@ func TestPartialSuccessReportsCodes(t *testing.T) {
 }
 
 func TestCycleLandsInOneRequest(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOptions{srcVersion: "2.39.1", dstVersion: "2.41.0", scale: &demodata.Small})
 	// One object per page: the program group arrives in many batches and still goes out as one request.
 	steps := stepsThrough(t, "programs", 1)
@@ -67,6 +69,7 @@ func TestCycleLandsInOneRequest(t *testing.T) {
 }
 
 func TestLoaderRestartResumesWithoutDuplicates(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOptions{srcVersion: "2.39.1", dstVersion: "2.41.0", scale: &demodata.Small})
 	// The second import request hangs long enough for the loader to be stopped in the middle of the step.
 	h.dst.SetFaults([]dhis2test.Fault{{Action: "delay", Delay: 3 * time.Second, Method: "POST", Pattern: "*/api/metadata", After: 1, Times: 1}})
@@ -101,6 +104,7 @@ func TestLoaderRestartResumesWithoutDuplicates(t *testing.T) {
 }
 
 func TestTransientFailuresAreRetried(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOptions{srcVersion: "2.39.1", dstVersion: "2.41.0", scale: &demodata.Small})
 	// More 503s than the DHIS2 client's own retries absorb: the loader's backoff (and JetStream redelivery)
 	// carries the step through.
@@ -118,6 +122,7 @@ func TestTransientFailuresAreRetried(t *testing.T) {
 }
 
 func TestDryRunWritesNothing(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOptions{srcVersion: "2.39.1", dstVersion: "2.41.0", scale: &demodata.Small})
 	byStep, _ := h.sync("dry", []stepSpec{{name: "ou", resources: []string{"organisationUnits"},
 		params: map[string]string{"order": "level:asc"}, pageSize: 1000, final: true, dryRun: true}})
@@ -134,6 +139,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 }
 
 func TestDataStepsAnswerNotBuilt(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOptions{srcVersion: "2.39.1", dstVersion: "2.41.0"})
 	byStep, _ := h.sync("data", []stepSpec{{name: "dv", resources: []string{"dataValues"}, final: true}})
 	last := byStep["dv"][len(byStep["dv"])-1]
@@ -143,6 +149,7 @@ func TestDataStepsAnswerNotBuilt(t *testing.T) {
 }
 
 func TestDeletionsPropagateBehindTheGuard(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOptions{srcVersion: "2.39.1", dstVersion: "2.41.0", scale: &demodata.Small})
 	steps := stepsThrough(t, "indicatorGroups", 200)
 	byStep, _ := h.sync("first", steps)

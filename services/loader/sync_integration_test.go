@@ -7,6 +7,7 @@ import (
 )
 
 func TestMetadataSyncCopiesEverythingAndVerifies(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t, harnessOptions{srcVersion: "2.39.1", dstVersion: "2.41.0", scale: &demodata.Small})
 	steps := planSteps(t, 40)
 	byStep, _ := h.sync("job1", steps)
