@@ -115,11 +115,10 @@ func (r *stepRun) run(ctx context.Context, name string) error {
 	// restarted) takes them over without waiting for ackWait.
 	stop := context.AfterFunc(ctx, it.Drain)
 	defer stop()
-	defer it.Stop()
+	defer r.handOver(it)
 	for !r.done {
 		msg, err := it.Next()
 		if err != nil {
-			r.handOverHeld()
 			if ctx.Err() != nil || errors.Is(err, jetstream.ErrMsgIteratorClosed) {
 				return nil
 			}
@@ -130,7 +129,6 @@ func (r *stepRun) run(ctx context.Context, name string) error {
 			continue
 		}
 		if err := r.receive(ctx, msg); err != nil {
-			r.handOverHeld()
 			return err
 		}
 	}
@@ -237,11 +235,19 @@ func (r *stepRun) ackAll(ctx context.Context, run []*held) {
 	}
 }
 
-// handOverHeld gives every held batch back to JetStream for immediate redelivery.
-func (r *stepRun) handOverHeld() {
+// handOver gives every held and buffered batch back to JetStream for immediate redelivery.
+func (r *stepRun) handOver(it jetstream.MessagesContext) {
 	for seq, h := range r.held {
 		_ = h.msg.Nak()
 		delete(r.held, seq)
+	}
+	it.Drain()
+	for {
+		msg, err := it.Next()
+		if err != nil {
+			return
+		}
+		_ = msg.Nak()
 	}
 }
 
