@@ -271,7 +271,7 @@ type VerifyStepRequest struct {
 	DestinationInstanceIds []string               `protobuf:"bytes,4,rep,name=destination_instance_ids,json=destinationInstanceIds,proto3" json:"destination_instance_ids,omitempty"`
 	// Metadata resources to compare, e.g. ["organisationUnits", "dataElements"]; empty means every resource of
 	// the configuration's metadata families (dhis2sync's metadata plan). Resources the source version does not
-	// have are skipped; data resources (dataValues, events, tracker) are reported as not verifiable.
+	// have are skipped; data resources (dataValues, events, tracker) are skipped: only metadata is verified.
 	Resources []string `protobuf:"bytes,5,rep,name=resources,proto3" json:"resources,omitempty"`
 	// The configuration snapshot as protojson (policies decide the normalisation).
 	ConfigJson string `protobuf:"bytes,6,opt,name=config_json,json=configJson,proto3" json:"config_json,omitempty"`
