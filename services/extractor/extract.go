@@ -139,6 +139,9 @@ func (e *extraction) metadata(ctx context.Context) error {
 }
 
 func (e *extraction) resource(ctx context.Context, plural string, q dhis2.ListQuery) error {
+	if plural == "organisationUnits" && q.Order == "" {
+		q.Order = "level:asc" // parents first, so that any page boundary is a safe request boundary
+	}
 	packer := batch.Packer{MaxItems: q.PageSize}
 	for raw, err := range e.client.ListObjects(ctx, plural, q) {
 		if err != nil {

@@ -85,7 +85,7 @@ type harness struct {
 type harnessOptions struct {
 	srcVersion, dstVersion string
 	scale                  *demodata.Scale
-	cost                   dhis2test.CostModel
+	srcCost, dstCost       dhis2test.CostModel
 	loaderOpts             loader.Options
 }
 
@@ -100,8 +100,8 @@ func newHarness(tb testing.TB, o harnessOptions) *harness {
 	tb.Cleanup(nc.Close)
 	h := &harness{tb: tb, ctx: ctx, nc: nc}
 	var srcTS, dstTS string
-	h.src, srcTS = newSim(tb, o.srcVersion, o.cost)
-	h.dst, dstTS = newSim(tb, o.dstVersion, o.cost)
+	h.src, srcTS = newSim(tb, o.srcVersion, o.srcCost)
+	h.dst, dstTS = newSim(tb, o.dstVersion, o.dstCost)
 	h.srcURL, h.dstURL = srcTS, dstTS
 	if o.scale != nil {
 		loadDemoMetadata(tb, h.src, srcTS, *o.scale)
@@ -137,7 +137,7 @@ func (h *harness) stopLoader() {
 }
 
 func newSim(tb testing.TB, version string, cost dhis2test.CostModel) (*dhis2test.Server, string) {
-	s, ts := dhis2test.NewTestServer(tb, dhis2test.Options{Version: version, Cost: cost})
+	s, ts := dhis2test.NewTestServer(tb, dhis2test.Options{Version: version, Cost: cost, Seed: 1})
 	return s, ts.URL
 }
 
