@@ -144,3 +144,36 @@ func TestBackoffAndNames(t *testing.T) {
 		t.Errorf("consumer name %q", got)
 	}
 }
+
+func TestCoalescingNeverSplitsGroups(t *testing.T) {
+	mk := func(resources []string, batchSize int32, seqs ...int64) *stepRun {
+		l := &Loader{opts: Options{}.withDefaults()}
+		r := &stepRun{l: l, req: &loaderv1.LoadStepRequest{Resources: resources, BatchSize: batchSize}, next: 1, held: map[int64]*held{}}
+		for _, s := range seqs {
+			r.held[s] = &held{batch: &batchv1.Batch{Sequence: s, ItemCount: 10, Payload: make([]byte, 100), Last: s == 5}}
+		}
+		return r
+	}
+	tests := []struct {
+		name      string
+		resources []string
+		batchSize int32
+		seqs      []int64
+		wantRun   int
+		complete  bool
+	}{
+		{"group waits for a gap", []string{"programStages", "programs"}, 10, []int64{1, 2, 4}, 2, false},
+		{"group ignores batch size", []string{"programStages", "programs"}, 10, []int64{1, 2, 3, 4, 5}, 5, true},
+		{"single type cut at batch size", []string{"dataElements"}, 20, []int64{1, 2, 3, 4, 5}, 2, false},
+		{"category combos travel whole", []string{"categoryCombos"}, 10, []int64{1, 2, 3}, 3, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := mk(tt.resources, tt.batchSize, tt.seqs...)
+			run, _, _, complete := r.contiguous()
+			if len(run) != tt.wantRun || complete != tt.complete {
+				t.Errorf("run of %d (complete %v), want %d (%v)", len(run), complete, tt.wantRun, tt.complete)
+			}
+		})
+	}
+}
