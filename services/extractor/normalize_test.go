@@ -114,6 +114,7 @@ func TestStepKind(t *testing.T) {
 		{[]string{"trackedEntities"}, nil, kindData},
 		{[]string{"deletedObjects"}, nil, kindDeletions},
 		{[]string{"dataElements"}, map[string]string{"kind": "deletions"}, kindDeletions},
+		{[]string{"dataElements", "indicators"}, map[string]string{"maxSharePercent": "10", "since": "2024-01-01"}, kindDeletions},
 	}
 	for _, tt := range tests {
 		if got := stepKind(tt.resources, tt.params); got != tt.want {

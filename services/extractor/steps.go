@@ -18,10 +18,12 @@ var dataResources = []string{"dataValues", "dataValueSets", "events", "trackedEn
 // DeletedObjectsResource names the deletions step's resource and the resource of its batches.
 const DeletedObjectsResource = "deletedObjects"
 
-// stepKind classifies a step: resources ["deletedObjects"] or params kind=deletions is the deletions step,
-// any data resource makes a data step, anything else is metadata.
+// stepKind classifies a step: resources ["deletedObjects"], params kind=deletions, or the deletion guard
+// params.maxSharePercent (which the orchestrator sends with its deletions step, whose resources are the
+// metadata types) make the deletions step; any data resource makes a data step; anything else is metadata.
 func stepKind(resources []string, params map[string]string) string {
-	if params["kind"] == kindDeletions || slices.Contains(resources, DeletedObjectsResource) {
+	_, guard := params["maxSharePercent"]
+	if params["kind"] == kindDeletions || guard || slices.Contains(resources, DeletedObjectsResource) {
 		return kindDeletions
 	}
 	for _, r := range resources {

@@ -162,7 +162,9 @@ func TestDeletionsPropagateBehindTheGuard(t *testing.T) {
 	if err := h.src.DeleteObject("indicatorGroups", group); err != nil {
 		t.Fatal(err)
 	}
-	del := stepSpec{name: "del", resources: []string{"deletedObjects"}, params: map[string]string{"since": since}, final: true}
+	// The deletions step as the orchestrator sends it: the metadata types, the guard, importStrategy=DELETE.
+	del := stepSpec{name: "del", resources: []string{"indicatorTypes", "indicators", "indicatorGroups"}, final: true,
+		params: map[string]string{"since": since, "maxSharePercent": "10"}, importParams: map[string]string{"importStrategy": "DELETE"}}
 	got, _ := h.sync("deletions", []stepSpec{del})
 	for _, r := range got["del"] {
 		if r.GetError() != "" {
@@ -198,5 +200,23 @@ func waitFor(t *testing.T, cond func() bool) {
 			t.Fatal("condition not reached")
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestDeleteStepNeverDeletesLiveObjects(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t, harnessOptions{srcVersion: "2.39.1", dstVersion: "2.41.0", scale: &demodata.Small})
+	steps := stepsThrough(t, "indicatorTypes", 200)
+	h.sync("first", steps)
+	before := len(h.dst.Objects("indicatorTypes"))
+	// importStrategy=DELETE on a step the extractor reads as metadata: the loader must refuse, not delete.
+	got, _ := h.sync("misrouted", []stepSpec{{name: "x", resources: []string{"indicatorTypes"}, final: true,
+		importParams: map[string]string{"importStrategy": "DELETE"}}})
+	last := got["x"][len(got["x"])-1]
+	if !strings.Contains(last.GetError(), "nothing was deleted") {
+		t.Fatalf("last result %v", last)
+	}
+	if after := len(h.dst.Objects("indicatorTypes")); after != before || before == 0 {
+		t.Errorf("indicator types %d before, %d after", before, after)
 	}
 }

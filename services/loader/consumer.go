@@ -215,7 +215,7 @@ func (r *stepRun) contiguous() (run []*held, bytes, items int, complete bool) {
 // splittable reports whether the step may be cut into several requests: only a single-type step (org units
 // are read parents first, so page boundaries are safe). Groups of several types hold cycles and travel whole.
 func (r *stepRun) splittable() bool {
-	if len(r.req.GetResources()) != 1 {
+	if len(r.req.GetResources()) != 1 || r.isDeletions() {
 		return false
 	}
 	res := r.req.GetResources()[0]

@@ -241,21 +241,23 @@ func (r *results) waitLast(tb testing.TB, step string) []*batchv1.Result {
 }
 
 type stepSpec struct {
-	name      string
-	resources []string
-	params    map[string]string
-	pageSize  int32
-	batchSize int32
-	final     bool
-	dryRun    bool
-	config    string
+	name         string
+	resources    []string
+	params       map[string]string
+	pageSize     int32
+	batchSize    int32
+	final        bool
+	dryRun       bool
+	config       string
+	importParams map[string]string
 }
 
 // start asks the loader and the extractor for one step, as the orchestrator does.
 func (h *harness) start(job string, s stepSpec) {
 	h.tb.Helper()
 	_, err := h.l.LoadStep(h.ctx, &loaderv1.LoadStepRequest{JobId: job, StepId: s.name, DestinationInstanceId: "dst",
-		Resources: s.resources, BatchSize: s.batchSize, RetryDeferred: s.final, DryRun: s.dryRun, ConfigJson: s.config})
+		Resources: s.resources, BatchSize: s.batchSize, RetryDeferred: s.final, DryRun: s.dryRun, ConfigJson: s.config,
+		ImportParams: s.importParams})
 	if err != nil {
 		h.tb.Fatal(err)
 	}
