@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -185,7 +186,7 @@ func (e *extraction) deletions(ctx context.Context) error {
 	var klass []string
 	wanted := map[string]bool{}
 	for _, t := range metadataplan.Order() {
-		if len(types) == 0 || containsString(types, t.Resource) {
+		if len(types) == 0 || slices.Contains(types, t.Resource) {
 			klass = append(klass, t.Class)
 			wanted[t.Resource] = true
 		}
@@ -216,13 +217,4 @@ func (e *extraction) deletions(ctx context.Context) error {
 		}
 	}
 	return e.pub.add(ctx, DeletedObjectsResource, packer.Take())
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

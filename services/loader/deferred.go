@@ -2,6 +2,7 @@ package loader
 
 import (
 	"regexp"
+	"slices"
 	"sync"
 
 	"github.com/dhis2sync/dhis2sync/services/internal/metadataplan"
@@ -48,7 +49,7 @@ func (s *deferredStore) take(job, dest string, types []string, all bool) []defer
 	k := deferKey(job, dest)
 	var out, keep []deferredObject
 	for _, d := range s.byKey[k] {
-		if all || containsString(types, d.missing) {
+		if all || slices.Contains(types, d.missing) {
 			out = append(out, d)
 		} else {
 			keep = append(keep, d)
@@ -97,7 +98,7 @@ func laterType(code, message, plural string, stepTypes []string) (string, bool) 
 		return "", false
 	}
 	missing, ok := classPlural[m[1]]
-	if !ok || containsString(stepTypes, missing) {
+	if !ok || slices.Contains(stepTypes, missing) {
 		return "", false
 	}
 	mi, ok1 := planIndex[missing]
@@ -106,13 +107,4 @@ func laterType(code, message, plural string, stepTypes []string) (string, bool) 
 		return "", false
 	}
 	return missing, true
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
