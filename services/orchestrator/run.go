@@ -64,10 +64,11 @@ func Run(ctx context.Context, set settings.Settings, log *slog.Logger) error {
 		return err
 	}
 	defer ldrConn.Close()
+	extractor := extractorv1.NewExtractorServiceClient(extConn)
 	svc := New(Deps{
 		DB: db, NATS: nc, Config: configv1.NewConfigServiceClient(cfgConn),
-		Extractor: extractorv1.NewExtractorServiceClient(extConn), Loader: loaderv1.NewLoaderServiceClient(ldrConn),
-		Log: log,
+		Extractor: extractor, Loader: loaderv1.NewLoaderServiceClient(ldrConn),
+		Verifier: ExtractorVerifier{Client: extractor}, Log: log,
 	}, opts)
 	if err := svc.Start(ctx); err != nil {
 		return fmt.Errorf("orchestrator: %w", err)

@@ -6,6 +6,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	extractorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/extractor/v1"
 	orchestratorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/orchestrator/v1"
 )
 
@@ -31,4 +32,35 @@ type unavailableVerifier struct{}
 
 func (unavailableVerifier) Verify(context.Context, VerifyRequest) (*orchestratorv1.Verification, error) {
 	return nil, status.Error(codes.Unimplemented, "the extractor does not serve VerifyStep")
+}
+
+// ExtractorVerifier verifies through the extractor's VerifyStep, which reads the source and every destination.
+type ExtractorVerifier struct {
+	Client extractorv1.ExtractorServiceClient
+}
+
+// Verify implements Verifier.
+func (v ExtractorVerifier) Verify(ctx context.Context, req VerifyRequest) (*orchestratorv1.Verification, error) {
+	res, err := v.Client.VerifyStep(ctx, &extractorv1.VerifyStepRequest{
+		JobId: req.JobID, StepId: req.StepID, SourceInstanceId: req.SourceInstanceID,
+		DestinationInstanceIds: req.DestinationIDs, Resources: req.Resources, ConfigJson: req.ConfigJSON,
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := &orchestratorv1.Verification{Passed: res.GetPassed(), DifferenceCount: res.GetDifferenceCount(), Time: res.GetTime()}
+	for _, c := range res.GetResources() {
+		out.Resources = append(out.Resources, &orchestratorv1.ResourceCheck{
+			Resource: c.GetResource(), SourceCount: c.GetSourceCount(), DestinationCount: c.GetDestinationCount(),
+			SourceHash: c.GetSourceHash(), DestinationHash: c.GetDestinationHash(), Equal: c.GetEqual(),
+			DestinationInstanceId: c.GetDestinationInstanceId(),
+		})
+	}
+	for _, d := range res.GetDifferences() {
+		out.Differences = append(out.Differences, &orchestratorv1.Difference{
+			Resource: d.GetResource(), Uid: d.GetUid(), Kind: d.GetKind(),
+			DestinationInstanceId: d.GetDestinationInstanceId(), Detail: d.GetDetail(),
+		})
+	}
+	return out, nil
 }

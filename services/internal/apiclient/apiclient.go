@@ -127,7 +127,8 @@ func (c *Client) TestConnection(ctx context.Context, id string) (*instancev1.Tes
 // ListInstances lists instances.
 func (c *Client) ListInstances(ctx context.Context) ([]*instancev1.Instance, error) {
 	out := &instancev1.ListInstancesResponse{}
-	return out.GetInstances(), c.Do(ctx, http.MethodGet, "/api/v1/instances", nil, out)
+	err := c.Do(ctx, http.MethodGet, "/api/v1/instances", nil, out)
+	return out.GetInstances(), err
 }
 
 // CreateConfig stores a sync configuration.
@@ -151,7 +152,8 @@ func (c *Client) Job(ctx context.Context, id string) (*orchestratorv1.Job, error
 // Logs returns a job's log lines.
 func (c *Client) Logs(ctx context.Context, id string) ([]*orchestratorv1.LogLine, error) {
 	out := &orchestratorv1.ListJobLogsResponse{}
-	return out.GetLines(), c.Do(ctx, http.MethodGet, "/api/v1/jobs/"+url.PathEscape(id)+"/logs?limit=10000", nil, out)
+	err := c.Do(ctx, http.MethodGet, "/api/v1/jobs/"+url.PathEscape(id)+"/logs?limit=10000", nil, out)
+	return out.GetLines(), err
 }
 
 // Final reports whether a job status is final.
