@@ -33,7 +33,7 @@ func (s *Service) runStep(ctx context.Context, root, sub *jobRow, st *stepRow) (
 			status = statusCompletedWarnings
 		}
 	}
-	moveWatermarks := succeeded(status) && !root.DryRun && st.Kind != kindVerify && st.Kind != kindDeletions
+	moveWatermarks := succeeded(status) && !root.DryRun && st.Kind != kindVerify
 	if err := s.st.finishStep(ctx, st, root.ConfigID, status, msg, moveWatermarks); err != nil {
 		s.logError(ctx, sub, st.ID, "step %s could not be recorded: %v", st.Name, err)
 		return statusFailed, err.Error()
@@ -91,14 +91,12 @@ func (s *Service) startPipeline(ctx context.Context, root *jobRow, st *stepRow, 
 		return statusFailed, "the job's configuration snapshot is unreadable: " + err.Error()
 	}
 	params := st.params()
-	if st.Kind != kindDeletions {
-		since, err := s.st.since(ctx, root.ConfigID, root.DestinationInstanceIDs, st.Resources)
-		if err != nil {
-			return statusFailed, err.Error()
-		}
-		if since != "" {
-			params["since"] = since
-		}
+	since, err := s.st.since(ctx, root.ConfigID, root.DestinationInstanceIDs, watermarkResources(st))
+	if err != nil {
+		return statusFailed, err.Error()
+	}
+	if since != "" {
+		params["since"] = since
 	}
 	ip := importParams(cfg, root.DryRun)
 	if st.Kind == kindDeletions {
@@ -235,4 +233,14 @@ func (s *Service) runVerifyStep(ctx context.Context, root, sub *jobRow, st *step
 	}
 	s.warn(ctx, sub, st.ID, "verification found %d differences between source and destinations", n)
 	return statusCompletedWarnings, fmt.Sprintf("%d differences", n)
+}
+
+// watermarkResources names what a step's watermark tracks: its resources, or for the deletions step the source's
+// deletion log, so that a run propagates the deletions made since the previous successful run and the
+// metadata watermarks never move past changes the metadata steps did not read.
+func watermarkResources(st *stepRow) []string {
+	if st.Kind == kindDeletions {
+		return []string{"deletedObjects"}
+	}
+	return st.Resources
 }

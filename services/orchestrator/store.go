@@ -233,7 +233,7 @@ func (s *store) finishStep(ctx context.Context, st *stepRow, configID, status, m
 			SELECT $1, d.destination_id, r, d.server_date FROM step_destinations d, unnest($3::text[]) r
 			WHERE d.step_id = $2 AND d.server_date <> '' AND d.error = ''
 			ON CONFLICT (config_id, destination_id, resource) DO UPDATE SET server_date = excluded.server_date,
-				update_time = now()`, configID, st.ID, st.Resources)
+				update_time = now()`, configID, st.ID, pq.StringArray(watermarkResources(st)))
 		if err != nil {
 			return fmt.Errorf("store watermarks: %w", err)
 		}
