@@ -180,9 +180,7 @@ func planSteps(cfg *configv1.Config, kind string, families []string) ([]*stepRow
 		out = append(out, &stepRow{Name: name, Kind: stepKind, Resources: resources, Params: p})
 	}
 	if kind != kindMetadata {
-		params := filterParams(cfg.GetFilters())
-		add(kind, kind, dataResources[kind], params)
-		return out, nil
+		return planDataSteps(cfg, kind), nil
 	}
 	groups, err := metadataplan.Plan(families)
 	if err != nil {
