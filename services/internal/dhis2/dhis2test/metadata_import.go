@@ -459,6 +459,10 @@ func (s *Server) validateUserCredentials(b *bundleObj, add func(errorReport)) {
 }
 
 func (s *Server) validateUnique(b *bundleObj, add func(errorReport)) {
+	if b.sch.Plural == "options" {
+		s.validateOptionInSet(b, add)
+		return
+	}
 	props := append([]string{"code"}, uniqueProps[b.sch.Plural]...)
 	seen := map[string]bool{}
 	for _, prop := range props {
