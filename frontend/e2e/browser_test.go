@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -117,8 +118,17 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	waitJS := func(step, js string) {
 		t.Helper()
-		if _, err := chromedp.Run(ctx, chromedp.Poll[bool](js, chromedp.WithPollingTimeout(30*time.Second))); err != nil {
-			t.Fatalf("%s: waiting for %s: %v", step, js, err)
+		// A click that reloads the page can detach the document mid-poll; poll again on the new one.
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			_, err := chromedp.Run(ctx, chromedp.Poll[bool](js, chromedp.WithPollingTimeout(time.Until(deadline))))
+			if err == nil {
+				return
+			}
+			// -32000: the page was navigating ("target navigated or closed", "cannot find context").
+			if !strings.Contains(err.Error(), "(-32000)") || time.Now().After(deadline) {
+				t.Fatalf("%s: waiting for %s: %v", step, js, err)
+			}
 		}
 	}
 	shot := func(name string) {
