@@ -3,6 +3,7 @@ package dhis2test
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"sort"
 	"strings"
@@ -161,6 +162,11 @@ func (s *Server) decodeMetadataPayload(r *http.Request) (map[string][]map[string
 	if err != nil {
 		return nil, err
 	}
+	return s.decodeMetadata(body)
+}
+
+// decodeMetadata reads a metadata payload into objects per known type.
+func (s *Server) decodeMetadata(body io.Reader) (map[string][]map[string]any, error) {
 	var raw map[string]json.RawMessage
 	if err := json.NewDecoder(body).Decode(&raw); err != nil {
 		return nil, fmt.Errorf("invalid JSON payload: %w", err)

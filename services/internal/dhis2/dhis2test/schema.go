@@ -143,6 +143,12 @@ var inverseCollections = map[string]bool{
 	"optionSets.optionGroups": true, "userRoles.users": true,
 }
 
+// ownedScalarCollections are collections of strings that DHIS2 stores on the object itself (Hibernate
+// element sets) but whose owner flag the generated schema files lost. A user role's authorities are what
+// makes it a role: core UserRole.hbm.xml maps "authorities" (table userroleauthorities) and "restrictions"
+// (userrolerestrictions) on the role, so fields=:owner exports them and an import writes them.
+var ownedScalarCollections = map[string]bool{"userRoles.authorities": true, "userRoles.restrictions": true}
+
 // nonOwnerEverywhere are collections never owned (computed or per-user).
 var nonOwnerEverywhere = map[string]bool{"favorites": true, "interpretations": true, "userItems": true}
 
@@ -271,7 +277,7 @@ func LoadSchemas(v Version) (*SchemaSet, error) {
 				case rp.Owner:
 				case nonOwnerEverywhere[p.Name] || inverseCollections[key]:
 				case rp.ItemType == "REFERENCE" && isInverseGroupLink(m.Klass, rp.ItemKlass):
-				case rp.ItemType == "REFERENCE" || rp.ItemType == "COMPLEX":
+				case rp.ItemType == "REFERENCE" || rp.ItemType == "COMPLEX" || ownedScalarCollections[key]:
 					p.Owner = true
 				}
 				p.Reference = rp.ItemType == "REFERENCE" && !embeddedKlass[rp.ItemKlass]

@@ -188,6 +188,10 @@ func (s *Server) seedDefaults() {
 	coc["categoryOptions"] = []any{ref(defaultCategoryOption)}
 	role := base(adminRoleUID, "Superuser")
 	role["authorities"] = []any{"ALL"}
+	// Every shareable object of a real DHIS2 has a sharing object, the built-in role included; user roles are
+	// private by default (as in S:metadata_dataset_with_sections.json and metadata_tracker_program_basic.json).
+	role["sharing"] = map[string]any{"owner": adminUID, "external": false, "public": "--------",
+		"users": map[string]any{}, "userGroups": map[string]any{}}
 	user := base(adminUID, "admin admin")
 	delete(user, "name")
 	user["firstName"] = "admin"
