@@ -172,7 +172,9 @@ func typeFor(kinds []string) orchestratorv1.JobType {
 	return orchestratorv1.JobType_JOB_TYPE_COMPLETE
 }
 
-// planSteps lists a sub-job's steps.
+// planSteps lists a sub-job's steps. Metadata runs one step per packed run of consecutive plan groups
+// (metadataplan.Steps): each step is dependency-closed and imported as one request, so the sub-job pays DHIS2's
+// per-request base cost a few times rather than once per group.
 func planSteps(cfg *configv1.Config, kind string, families []string) ([]*stepRow, error) {
 	var out []*stepRow
 	add := func(name, stepKind string, resources []string, params map[string]string) {
@@ -182,7 +184,7 @@ func planSteps(cfg *configv1.Config, kind string, families []string) ([]*stepRow
 	if kind != kindMetadata {
 		return planDataSteps(cfg, kind), nil
 	}
-	groups, err := metadataplan.Plan(families)
+	groups, err := metadataplan.Steps(families, metadataplan.DefaultStepObjects)
 	if err != nil {
 		return nil, invalidf("%v", err)
 	}

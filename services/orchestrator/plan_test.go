@@ -3,11 +3,13 @@ package orchestrator
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	configv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/config/v1"
 	orchestratorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/orchestrator/v1"
+	"github.com/dhis2sync/dhis2sync/services/internal/metadataplan"
 )
 
 func TestPlanJobSubJobs(t *testing.T) {
@@ -72,6 +74,53 @@ func TestMetadataStepsEndWithDeletionsAndVerify(t *testing.T) {
 	}
 }
 
+// TestMetadataStepsArePackedPlanGroups: the metadata steps are the plan's groups packed into fewer steps, in
+// the plan's order, with readable names and every group whole.
+func TestMetadataStepsArePackedPlanGroups(t *testing.T) {
+	steps, err := planSteps(&configv1.Config{}, kindMetadata, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	groups, err := metadataplan.Plan(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var planned, stepped []string
+	for _, g := range groups {
+		planned = append(planned, g.Resources...)
+	}
+	stepOf := map[string]string{}
+	for _, st := range steps {
+		if st.Kind != kindMetadata {
+			continue
+		}
+		stepped = append(stepped, st.Resources...)
+		for _, r := range st.Resources {
+			stepOf[r] = st.Name
+		}
+		if len(st.Resources) > 1 && !strings.Contains(st.Name, st.Resources[0]) {
+			t.Errorf("step %q does not name its first type %s", st.Name, st.Resources[0])
+		}
+	}
+	if !slices.Equal(stepped, planned) {
+		t.Fatalf("metadata steps read\n%v\nthe plan lists\n%v", stepped, planned)
+	}
+	metadataSteps := len(steps) - 1 // verify
+	if metadataSteps >= len(groups) {
+		t.Errorf("%d metadata steps for %d plan groups: nothing packed", metadataSteps, len(groups))
+	}
+	for _, g := range groups {
+		for _, r := range g.Resources {
+			if stepOf[r] != stepOf[g.Resources[0]] {
+				t.Errorf("group %s split between steps %q and %q", g.Name, stepOf[g.Resources[0]], stepOf[r])
+			}
+		}
+	}
+	if stepOf["categoryCombos"] != stepOf["categoryOptionCombos"] {
+		t.Error("category combos and their option combos in different steps")
+	}
+}
+
 func TestImportParams(t *testing.T) {
 	cfg := &configv1.Config{Policies: &configv1.Policies{Sharing: configv1.ReferencePolicy_REFERENCE_POLICY_STRIP},
 		MergeMode: configv1.MergeMode_MERGE_MODE_MERGE}
@@ -117,5 +166,47 @@ func TestDecideStatus(t *testing.T) {
 		if got, _ := decideStatus(&tt.root, tt.subs); got != tt.want {
 			t.Errorf("%s: %s, want %s", tt.name, got, tt.want)
 		}
+	}
+}
+
+// TestRetryDeferredOnLastMetadataStep: the loader is told to re-post what it held back only in the last
+// metadata step, for every destination; never in earlier metadata steps, the deletions step or data steps.
+func TestRetryDeferredOnLastMetadataStep(t *testing.T) {
+	e := newEnv(t, Options{})
+	e.config("c1", configv1.SyncType_SYNC_TYPE_BOTH, func(c *configv1.Config) {
+		c.Deletion = &configv1.Deletion{Propagate: true}
+	})
+	job := e.launch("c1", false)
+	done := e.waitStatus(job.GetId(), completed, withWarning, failed)
+	if done.GetStatus() != completed {
+		t.Fatalf("status %v: %s", done.GetStatus(), done.GetMessage())
+	}
+	var lastMetadata string
+	for _, sub := range done.GetSubJobs() {
+		if sub.GetType() != orchestratorv1.JobType_JOB_TYPE_METADATA {
+			continue
+		}
+		for _, st := range sub.GetSteps() {
+			if st.GetName() != "deletions" && st.GetName() != "verify" {
+				lastMetadata = st.GetId()
+			}
+		}
+	}
+	if lastMetadata == "" {
+		t.Fatal("no metadata step")
+	}
+	flagged := map[string]bool{}
+	loads := e.workers.loadRequests()
+	for _, l := range loads {
+		if l.GetRetryDeferred() != (l.GetStepId() == lastMetadata) {
+			t.Errorf("step %s (%v) destination %s: retryDeferred = %v", l.GetStepId(), l.GetResources(),
+				l.GetDestinationInstanceId(), l.GetRetryDeferred())
+		}
+		if l.GetRetryDeferred() {
+			flagged[l.GetDestinationInstanceId()] = true
+		}
+	}
+	if len(loads) < 4 || !flagged["dst1"] || !flagged["dst2"] {
+		t.Errorf("%d load requests; retryDeferred sent to %v, want dst1 and dst2", len(loads), flagged)
 	}
 }

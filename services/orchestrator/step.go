@@ -102,12 +102,16 @@ func (s *Service) startPipeline(ctx context.Context, root *jobRow, st *stepRow, 
 	if st.Kind == kindDeletions {
 		ip["importStrategy"] = "DELETE"
 	}
+	retryDeferred, err := s.lastMetadataStep(ctx, st)
+	if err != nil {
+		return statusFailed, err.Error()
+	}
 	for _, d := range pending {
 		cctx, cancel := context.WithTimeout(ctx, s.opts.CallTimeout)
 		resp, err := s.deps.Loader.LoadStep(cctx, &loaderv1.LoadStepRequest{
 			JobId: root.ID, StepId: st.ID, DestinationInstanceId: d, Resources: st.Resources, ImportParams: ip,
 			DryRun: root.DryRun, BatchSize: cfg.GetSizes().GetBatchSize(), MaxInFlight: cfg.GetSizes().GetMaxInFlight(),
-			ConfigJson: root.ConfigJSON,
+			ConfigJson: root.ConfigJSON, RetryDeferred: retryDeferred,
 		})
 		cancel()
 		if ctx.Err() != nil {
@@ -136,6 +140,25 @@ func (s *Service) startPipeline(ctx context.Context, root *jobRow, st *stepRow, 
 		return statusFailed, "the extractor refused the step"
 	}
 	return "", ""
+}
+
+// lastMetadataStep reports whether st is its sub-job's last metadata step: there the loader re-posts every
+// object it held back earlier in the job because it referenced a type of a later step, and reports what still
+// fails (LoadStepRequest.retry_deferred).
+func (s *Service) lastMetadataStep(ctx context.Context, st *stepRow) (bool, error) {
+	if st.Kind != kindMetadata {
+		return false, nil
+	}
+	steps, err := s.st.steps(ctx, "job_id", st.JobID)
+	if err != nil {
+		return false, err
+	}
+	for _, o := range steps {
+		if o.Kind == kindMetadata && o.Position > st.Position {
+			return false, nil
+		}
+	}
+	return true, nil
 }
 
 // callError words a failed call to another service for the job log.
