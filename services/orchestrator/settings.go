@@ -12,6 +12,10 @@ import (
 type Options struct {
 	// StepTimeout fails a step when no result arrives for this long (DHIS2SYNC_STEP_TIMEOUT, default 10m).
 	StepTimeout time.Duration
+	// Reassert is how long a step may go without a result before its loaders and extractor are asked again
+	// to run it (DHIS2SYNC_STEP_REASSERT, default 30s): a loader or extractor process that died and came back
+	// has forgotten the step; asking again is harmless to one that still runs it.
+	Reassert time.Duration
 	// RetryBase is the first automatic retry delay, doubled for each further try, capped at one hour
 	// (DHIS2SYNC_RETRY_BASE, default 1m).
 	RetryBase time.Duration
@@ -33,11 +37,14 @@ type Options struct {
 	CallTimeout time.Duration
 }
 
-// OptionsFromEnv reads DHIS2SYNC_STEP_TIMEOUT, DHIS2SYNC_RETRY_BASE and DHIS2SYNC_RETRY_MAX.
+// OptionsFromEnv reads DHIS2SYNC_STEP_TIMEOUT, DHIS2SYNC_STEP_REASSERT, DHIS2SYNC_RETRY_BASE and DHIS2SYNC_RETRY_MAX.
 func OptionsFromEnv() (Options, error) {
 	o := Options{ScheduleRefresh: time.Minute}
 	var err error
 	if o.StepTimeout, err = envDuration("DHIS2SYNC_STEP_TIMEOUT", 10*time.Minute); err != nil {
+		return o, err
+	}
+	if o.Reassert, err = envDuration("DHIS2SYNC_STEP_REASSERT", 30*time.Second); err != nil {
 		return o, err
 	}
 	if o.RetryBase, err = envDuration("DHIS2SYNC_RETRY_BASE", time.Minute); err != nil {
@@ -74,6 +81,7 @@ func (o Options) withDefaults() Options {
 		}
 	}
 	def(&o.StepTimeout, 10*time.Minute)
+	def(&o.Reassert, 30*time.Second)
 	def(&o.RetryBase, time.Minute)
 	def(&o.Heartbeat, 10*time.Second)
 	def(&o.StaleAfter, 45*time.Second)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -60,17 +61,7 @@ func (s *Service) runPipelineStep(ctx context.Context, root, sub *jobRow, st *st
 	if err != nil {
 		return statusFailed, err.Error()
 	}
-	var pending []string
-	after := int64(-1)
-	for _, d := range dests {
-		if !d.Done {
-			pending = append(pending, d.DestinationID)
-			if after < 0 || d.AckedThrough < after {
-				after = d.AckedThrough
-			}
-		}
-	}
-	after = max(after, 0)
+	pending, after := unfinished(dests)
 	if restart {
 		s.info(ctx, sub, st.ID, "resumed after restart: step %s continues after batch %d", st.Name, after)
 	} else {
@@ -82,7 +73,7 @@ func (s *Service) runPipelineStep(ctx context.Context, root, sub *jobRow, st *st
 			return status, msg
 		}
 	}
-	return s.awaitStep(ctx, st)
+	return s.awaitStep(ctx, root, st)
 }
 
 func (s *Service) startPipeline(ctx context.Context, root *jobRow, st *stepRow, pending []string, after int64) (string, string) {
@@ -176,12 +167,13 @@ func callError(err error) string {
 // awaitStep waits until every destination has finished the step, one reports an error, or no result has come
 // for the step timeout. Results are signalled by the results consumer and polled as a fallback (another
 // replica may have recorded them).
-func (s *Service) awaitStep(ctx context.Context, st *stepRow) (string, string) {
+func (s *Service) awaitStep(ctx context.Context, root *jobRow, st *stepRow) (string, string) {
 	sig, done := s.waiter(st.ID)
 	defer done()
-	poll := min(time.Second, s.opts.StepTimeout/4)
+	poll := min(time.Second, s.opts.StepTimeout/4, s.opts.Reassert/4)
 	t := time.NewTicker(poll)
 	defer t.Stop()
+	lastAsk := time.Now()
 	for {
 		dests, idle, err := s.st.stepState(ctx, st.ID)
 		if ctx.Err() != nil {
@@ -203,6 +195,9 @@ func (s *Service) awaitStep(ctx context.Context, st *stepRow) (string, string) {
 				return statusCompleted, ""
 			case idle > s.opts.StepTimeout.Seconds():
 				return statusFailed, fmt.Sprintf("no result from the loader for %s (DHIS2SYNC_STEP_TIMEOUT)", s.opts.StepTimeout)
+			case idle > s.opts.Reassert.Seconds() && time.Since(lastAsk) > s.opts.Reassert:
+				lastAsk = time.Now()
+				s.reassert(ctx, root, st, dests)
 			}
 		}
 		select {
@@ -266,4 +261,32 @@ func watermarkResources(st *stepRow) []string {
 		return []string{"deletedObjects"}
 	}
 	return st.Resources
+}
+
+// reassert asks the loaders of the unfinished destinations and the extractor again to run a step that has
+// gone quiet, from the step's checkpoint. Both ignore a step they are still running; a process that died and
+// came back picks the step up again (its durable consumer and JetStream's deduplication keep this exactly-once).
+func (s *Service) reassert(ctx context.Context, root *jobRow, st *stepRow, dests []destRow) {
+	pending, after := unfinished(dests)
+	if len(pending) == 0 {
+		return
+	}
+	if status, msg := s.startPipeline(ctx, root, st, pending, after); status == statusFailed {
+		s.log.Warn("step quiet and its workers unreachable; asking again later", slog.String("step_id", st.ID), slog.String("error", msg))
+	}
+}
+
+// unfinished lists the destinations that have not finished a step and the checkpoint to resume from: the
+// lowest batch sequence all of them have acknowledged (one extraction feeds them all).
+func unfinished(dests []destRow) (pending []string, after int64) {
+	after = -1
+	for _, d := range dests {
+		if !d.Done {
+			pending = append(pending, d.DestinationID)
+			if after < 0 || d.AckedThrough < after {
+				after = d.AckedThrough
+			}
+		}
+	}
+	return pending, max(after, 0)
 }
