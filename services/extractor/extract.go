@@ -19,9 +19,9 @@ import (
 // DefaultPageSize is the metadata page size when the request gives none.
 const DefaultPageSize = 1000
 
-// ErrDataNotBuilt is the error a data step's only batch carries.
-var ErrDataNotBuilt = errors.New("aggregate data sync is not built yet: this dhis2sync version copies metadata only; " +
-	"run a metadata configuration (SYNC_TYPE_METADATA) or leave data values, events and tracker data out of this run")
+// ErrDataNotBuilt is the error the only batch of an event or tracker step carries.
+var ErrDataNotBuilt = errors.New("event and tracker data sync is not built yet: this dhis2sync version copies metadata " +
+	"and aggregate data values; leave events and tracker data out of this run")
 
 // extraction is one running step.
 type extraction struct {
@@ -64,7 +64,7 @@ func failureMessage(ctx context.Context, err error) string {
 
 func (x *Extractor) extract(ctx context.Context, req *extractorv1.ExtractStepRequest, pub *stepPublisher, log *slog.Logger) error {
 	kind := stepKind(req.GetResources(), req.GetParams())
-	if kind == kindData {
+	if kind == kindData && !slices.ContainsFunc(req.GetResources(), IsDataValuesResource) {
 		return ErrDataNotBuilt
 	}
 	cfg, err := ParseConfig(req.GetConfigJson())
@@ -83,8 +83,11 @@ func (x *Extractor) extract(ctx context.Context, req *extractorv1.ExtractStepReq
 	pub.version = info.Version.String()
 	pub.serverDate = serverDate(info)
 	e := &extraction{req: req, client: client, pub: pub, pol: PoliciesOf(cfg), log: log}
-	if kind == kindDeletions {
+	switch kind {
+	case kindDeletions:
 		return e.deletions(ctx)
+	case kindData:
+		return e.dataValues(ctx) // aggregate data values (datavalues.go)
 	}
 	return e.metadata(ctx)
 }

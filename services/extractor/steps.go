@@ -27,7 +27,7 @@ func stepKind(resources []string, params map[string]string) string {
 		return kindDeletions
 	}
 	for _, r := range resources {
-		if slices.Contains(dataResources, r) {
+		if slices.Contains(dataResources, r) || IsDataValuesResource(r) {
 			return kindData
 		}
 	}

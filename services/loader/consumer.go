@@ -62,6 +62,7 @@ type stepRun struct {
 	planned    int64
 	serverDate string
 	done       bool
+	data       *dataPipe // data steps only (datavalues.go)
 }
 
 func (l *Loader) runStep(ctx context.Context, req *loaderv1.LoadStepRequest, name string) {
@@ -116,6 +117,7 @@ func (r *stepRun) run(ctx context.Context, name string) error {
 	stop := context.AfterFunc(ctx, it.Drain)
 	defer stop()
 	defer r.handOver(it)
+	defer r.closeData()
 	for !r.done {
 		msg, err := it.Next()
 		if err != nil {
@@ -169,6 +171,9 @@ func (r *stepRun) receive(ctx context.Context, msg jetstream.Msg) error {
 // drain imports what the held batches allow: a non-splittable (multi-type) step waits for its last batch; a
 // single-type step imports as soon as a request is full.
 func (r *stepRun) drain(ctx context.Context) error {
+	if r.isDataValues() {
+		return r.drainData(ctx)
+	}
 	for !r.done {
 		run, bytes, items, complete := r.contiguous()
 		if len(run) == 0 {

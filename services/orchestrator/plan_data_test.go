@@ -1,0 +1,79 @@
+package orchestrator
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+	"time"
+
+	configv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/config/v1"
+)
+
+func TestPlanAggregateSteps(t *testing.T) {
+	now := time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
+	tests := []struct {
+		name      string
+		filters   *configv1.Filters
+		resources [][]string
+		params    []map[string]string
+	}{
+		{
+			name:      "no filter: every data set, the source's roots, the default window",
+			filters:   nil,
+			resources: [][]string{{"dataValues"}},
+			params:    []map[string]string{{"startDate": "2022-01-01", "endDate": "2027-12-31"}},
+		},
+		{
+			name:      "data sets, org units and periods: one step per data set",
+			filters:   &configv1.Filters{DataSetIds: []string{"dsA", "dsB"}, OrgUnitIds: []string{"ou1", "ou2"}, Periods: []string{"202401", "2024Q1"}},
+			resources: [][]string{{"dataValues:dsA"}, {"dataValues:dsB"}},
+			params: []map[string]string{
+				{"dataSets": "dsA", "orgUnits": "ou1,ou2", "periods": "202401,2024Q1"},
+				{"dataSets": "dsB", "orgUnits": "ou1,ou2", "periods": "202401,2024Q1"},
+			},
+		},
+		{
+			name:      "a start date only: the window ends with next year",
+			filters:   &configv1.Filters{StartDate: "2020-07-01", ProgramIds: []string{"prog"}},
+			resources: [][]string{{"dataValues"}},
+			params:    []map[string]string{{"startDate": "2020-07-01", "endDate": "2027-12-31"}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			steps := planAggregateSteps(&configv1.Config{Filters: tt.filters}, now)
+			if len(steps) != len(tt.resources) {
+				t.Fatalf("%d steps, want %d", len(steps), len(tt.resources))
+			}
+			for i, st := range steps {
+				if st.Kind != kindAggregate {
+					t.Errorf("step %d kind %q", i, st.Kind)
+				}
+				if !reflect.DeepEqual([]string(st.Resources), tt.resources[i]) {
+					t.Errorf("step %d resources %v, want %v", i, st.Resources, tt.resources[i])
+				}
+				var got map[string]string
+				if err := json.Unmarshal(st.Params, &got); err != nil {
+					t.Fatal(err)
+				}
+				if !reflect.DeepEqual(got, tt.params[i]) {
+					t.Errorf("step %d params %v, want %v", i, got, tt.params[i])
+				}
+			}
+		})
+	}
+}
+
+// Every data set step has its own watermark resource, so two steps of one run never share a watermark.
+func TestAggregateStepsHaveDistinctWatermarks(t *testing.T) {
+	steps := planAggregateSteps(&configv1.Config{Filters: &configv1.Filters{DataSetIds: []string{"a", "b", "c"}}}, time.Now())
+	seen := map[string]bool{}
+	for _, st := range steps {
+		for _, r := range watermarkResources(st) {
+			if seen[r] {
+				t.Errorf("watermark resource %s shared by two steps", r)
+			}
+			seen[r] = true
+		}
+	}
+}
