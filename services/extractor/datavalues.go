@@ -131,11 +131,22 @@ func (e *extraction) dataValues(ctx context.Context) error {
 		e.log.Info("nothing to read: the source has no data sets or no org units")
 		return nil
 	}
+	// Chunks start one level below the roots: DHIS2 prepares a whole export before it sends the first value
+	// (PERFORMANCE.md row 10), so smaller first chunks let the destination start importing sooner, and a
+	// source that struggles with a subtree gets smaller pieces of it without waiting for a failure.
 	var queue []dataChunk
-	for i := 0; i < len(dataSets); i += dataSetsPerQuery {
-		group := dataSets[i:min(i+dataSetsPerQuery, len(dataSets))]
-		for _, ou := range roots {
-			queue = append(queue, dataChunk{dataSets: group, orgUnit: ou, children: true})
+	for _, ou := range roots {
+		kids, err := e.children(ctx, ou)
+		if err != nil {
+			return fmt.Errorf("source: %w", err)
+		}
+		for i := 0; i < len(dataSets); i += dataSetsPerQuery {
+			c := dataChunk{dataSets: dataSets[i:min(i+dataSetsPerQuery, len(dataSets))], orgUnit: ou, children: true}
+			if len(kids) == 0 {
+				queue = append(queue, c)
+				continue
+			}
+			queue = append(queue, splitChunk(c, kids)...)
 		}
 	}
 	size := int(e.req.GetPageSize())
