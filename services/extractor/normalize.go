@@ -1,6 +1,8 @@
 package extractor
 
 import (
+	"fmt"
+	"log/slog"
 	"slices"
 
 	configv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/config/v1"
@@ -33,6 +35,11 @@ func (p Policies) Normalize(plural string, obj map[string]any) (keep bool) {
 	if !p.IncludeDefaults && IsDefault(plural, obj) {
 		return false
 	}
+	if why := p.SkipReason(plural, obj); why != "" {
+		id, _ := obj["id"].(string)
+		p.logger().Info("not copied: "+why, slog.String("resource", plural), slog.String("uid", id))
+		return false
+	}
 	for _, k := range serverManaged {
 		delete(obj, k)
 	}
@@ -46,6 +53,9 @@ func (p Policies) Normalize(plural string, obj map[string]any) (keep bool) {
 // (the destination already holds destination UIDs).
 func (p Policies) NormalizeDestination(plural string, obj map[string]any) (keep bool) {
 	if !p.IncludeDefaults && IsDefault(plural, obj) {
+		return false
+	}
+	if p.SkipReason(plural, obj) != "" {
 		return false
 	}
 	for _, k := range serverManaged {
@@ -135,4 +145,82 @@ func (p Policies) mapUID(uid string) string {
 		return to
 	}
 	return uid
+}
+
+// SkipReason says why an object is deliberately not copied (and not compared), or "" when it is copied:
+// superuser roles and the accounts holding them (see Policies). It also drops superuser accounts from the
+// members of a user group. Call it in the plan's order (user roles, users, user groups) with the same
+// Policies value, so that users of a superuser role of any UID are recognised.
+func (p Policies) SkipReason(plural string, obj map[string]any) string {
+	id, _ := obj["id"].(string)
+	switch plural {
+	case "userRoles":
+		if isSuperuserRole(obj) {
+			p.supers.addRole(id)
+			name, _ := obj["name"].(string)
+			return fmt.Sprintf("superuser role %q (authority ALL): every DHIS2 keeps its own", name)
+		}
+	case "users":
+		for _, r := range userRoleRefs(obj) {
+			if p.supers.isRole(r) {
+				p.supers.addUser(id)
+				return fmt.Sprintf("superuser account %q: every DHIS2 keeps its own", username(obj))
+			}
+		}
+	case "userGroups":
+		if members, ok := obj["users"].([]any); ok {
+			obj["users"] = slices.DeleteFunc(members, func(m any) bool {
+				ref, _ := m.(map[string]any)
+				uid, _ := ref["id"].(string)
+				return p.supers.isUser(uid)
+			})
+		}
+	}
+	return ""
+}
+
+func isSuperuserRole(role map[string]any) bool {
+	auth, _ := role["authorities"].([]any)
+	return slices.Contains(auth, any(superuserAuthority))
+}
+
+// userRoleRefs are the role UIDs of a user, flat (2.38+) or in userCredentials (before).
+func userRoleRefs(user map[string]any) []string {
+	roles, ok := user["userRoles"].([]any)
+	if !ok {
+		if uc, isMap := user["userCredentials"].(map[string]any); isMap {
+			roles, _ = uc["userRoles"].([]any)
+		}
+	}
+	var out []string
+	for _, r := range roles {
+		if m, ok := r.(map[string]any); ok {
+			if id, ok := m["id"].(string); ok {
+				out = append(out, id)
+			}
+		}
+	}
+	return out
+}
+
+func username(user map[string]any) string {
+	if n, ok := user["username"].(string); ok && n != "" {
+		return n
+	}
+	uc, _ := user["userCredentials"].(map[string]any)
+	n, _ := uc["username"].(string)
+	return n
+}
+
+func (p Policies) logger() *slog.Logger {
+	if p.Log != nil {
+		return p.Log
+	}
+	return slog.Default()
+}
+
+// forServer returns the same policies with their own memory of superusers, for reading another server.
+func (p Policies) forServer() Policies {
+	p.supers = newSuperusers()
+	return p
 }

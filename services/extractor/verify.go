@@ -24,6 +24,10 @@ const (
 	MissingOnDestination = "MISSING_ON_DESTINATION"
 	ExtraOnDestination   = "EXTRA_ON_DESTINATION"
 	Changed              = "CHANGED"
+	// Skipped marks a source object deliberately not copied (a superuser role or account, see Policies). It is
+	// listed with the differences for the administrator to see, but is not one: it neither fails verification
+	// nor counts in difference_count.
+	Skipped = "SKIPPED"
 )
 
 const defaultMaxDifferences = 100
@@ -66,6 +70,8 @@ func (x *Extractor) VerifyStep(ctx context.Context, req *extractorv1.VerifyStepR
 		if err != nil {
 			return nil, status.Error(codes.Unavailable, fmt.Sprintf("destination %s: %v", destID, err))
 		}
+		// Each server has its own superusers: both sides leave theirs out, each remembered separately.
+		v.src, v.dst = v.pol.forServer(), v.pol.forServer()
 		for _, r := range resources {
 			if err := v.resource(ctx, resp, r, src, srcV, dst, dstV, destID); err != nil {
 				return nil, status.Error(codes.Unavailable, err.Error())
@@ -102,9 +108,10 @@ func verifyResources(requested []string, cfg *configv1.Config) ([]string, error)
 }
 
 type verification struct {
-	pol Policies
-	max int
-	log *slog.Logger
+	pol      Policies
+	src, dst Policies // pol with each server's own memory of superusers
+	max      int
+	log      *slog.Logger
 }
 
 // resource compares one resource between the source and one destination.
@@ -116,7 +123,11 @@ func (v *verification) resource(ctx context.Context, resp *extractorv1.VerifySte
 	// Source objects, transformed to what the destination version holds, grouped by destination collection.
 	srcSets := map[string]map[string]digest{}
 	err := readAll(ctx, src, plural, func(obj map[string]any) {
-		if !v.pol.Normalize(plural, obj) {
+		if why := v.src.SkipReason(plural, obj); why != "" {
+			v.skipped(resp, plural, obj, destID, "not copied from the source: "+why)
+			return
+		}
+		if !v.src.Normalize(plural, obj) {
 			return
 		}
 		target, out, keep := dhis2.TransformMetadata(plural, obj, srcV, dstV)
@@ -144,7 +155,10 @@ func (v *verification) resource(ctx context.Context, resp *extractorv1.VerifySte
 		}
 		dstSet := map[string]digest{}
 		err := readAll(ctx, dst, target, func(obj map[string]any) {
-			if !v.pol.NormalizeDestination(target, obj) {
+			if v.dst.SkipReason(target, obj) != "" {
+				return // the destination's own superusers: never written, never compared
+			}
+			if !v.dst.NormalizeDestination(target, obj) {
 				return
 			}
 			id, _ := obj["id"].(string)
@@ -190,6 +204,16 @@ func (v *verification) compare(resp *extractorv1.VerifyStepResponse, plural stri
 			add(uid, ExtraOnDestination, dst[uid].label)
 		}
 	}
+}
+
+// skipped lists an object that is deliberately neither copied nor compared; it is not a difference.
+func (v *verification) skipped(resp *extractorv1.VerifyStepResponse, plural string, obj map[string]any, destID, why string) {
+	if len(resp.Differences) >= v.max {
+		return
+	}
+	id, _ := obj["id"].(string)
+	resp.Differences = append(resp.Differences, &extractorv1.Difference{
+		Resource: plural, Uid: id, Kind: Skipped, DestinationInstanceId: destID, Detail: why})
 }
 
 func setHash(set map[string]digest) string {
