@@ -139,6 +139,21 @@ func (r *dataRig) watch(job string) *results {
 	return h.watchResults(job)
 }
 
+// verify compares the source's data values with every destination's.
+func (r *dataRig) verify() *extractorv1.VerifyStepResponse {
+	r.tb.Helper()
+	var dests []string
+	for id := range r.dsts {
+		dests = append(dests, id)
+	}
+	v, err := r.x.VerifyDataValues(r.ctx, &extractorv1.VerifyStepRequest{SourceInstanceId: "src", DestinationInstanceIds: dests,
+		Resources: []string{"dataValues"}, MaxDifferences: 50})
+	if err != nil {
+		r.tb.Fatal(err)
+	}
+	return v
+}
+
 // waitAll waits for the last result of every destination and returns the results per destination.
 func (rs *results) waitAll(tb testing.TB, step string, dests int) map[string][]*batchv1.Result {
 	tb.Helper()

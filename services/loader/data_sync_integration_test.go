@@ -34,6 +34,10 @@ func TestDataSyncFullThenDelta(t *testing.T) {
 	}
 	dataSets, ous := uids(r.src.Objects("dataSets")), roots(r.src)
 	before := values(t, r.srcC, dataSets, ous)
+	if v := r.verify(); !v.GetPassed() || len(v.GetResources()) == 0 {
+		t.Fatalf("verification after the full run: passed %v, %d checks, %d differences, e.g. %v", v.GetPassed(),
+			len(v.GetResources()), v.GetDifferenceCount(), v.GetDifferences())
+	}
 
 	// Three changed (to another value their data element has elsewhere), two added (an existing value in a
 	// period its org unit did not report), two deleted on the source.
@@ -83,6 +87,14 @@ func TestDataSyncFullThenDelta(t *testing.T) {
 	upserts = append(upserts, added...)
 	post(t, r.srcC, upserts, "CREATE_AND_UPDATE")
 	post(t, r.srcC, deleted, "DELETE")
+	v := r.verify()
+	kinds := map[string]int{}
+	for _, d := range v.GetDifferences() {
+		kinds[d.GetKind()]++
+	}
+	if want := map[string]int{"CHANGED": 3, "MISSING_ON_DESTINATION": 2, "EXTRA_ON_DESTINATION": 2}; v.GetPassed() || fmt.Sprint(kinds) != fmt.Sprint(want) {
+		t.Errorf("verification before the delta: passed %v, differences %v, want %v", v.GetPassed(), kinds, want)
+	}
 
 	delta := r.run("delta", dataStep{name: "dv", params: map[string]string{"since": last.GetServerDate()}})
 	d, conflicts := summed(t, delta["dst"])
@@ -94,6 +106,9 @@ func TestDataSyncFullThenDelta(t *testing.T) {
 	}
 	if planned := delta["dst"][len(delta["dst"])-1].GetPlannedTotal(); planned != 7 {
 		t.Errorf("delta read %d values, want exactly the 7 that changed", planned)
+	}
+	if v := r.verify(); !v.GetPassed() {
+		t.Errorf("verification after the delta: %d differences, e.g. %v", v.GetDifferenceCount(), v.GetDifferences())
 	}
 	if diff := sameLiveValues(values(t, r.srcC, dataSets, ous), values(t, r.dstCs["dst"], dataSets, ous)); len(diff) > 0 {
 		t.Errorf("%d values differ after the delta, e.g. %v", len(diff), diff[:min(len(diff), 5)])
