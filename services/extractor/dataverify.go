@@ -169,4 +169,6 @@ func linesHash(lines []string) string {
 	return hex.EncodeToString(h.Sum(nil))
 }
 
-func newVerifyResponse() *extractorv1.VerifyStepResponse { return &extractorv1.VerifyStepResponse{Passed: true} }
+func newVerifyResponse() *extractorv1.VerifyStepResponse {
+	return &extractorv1.VerifyStepResponse{Passed: true}
+}
