@@ -93,34 +93,9 @@ func (s settings) demoScale() (demodata.Scale, error) {
 }
 
 func run(ctx context.Context, s settings, log *slog.Logger) error {
-	cost, err := dhis2test.ParseCostModel(s.costModel)
+	srv, err := newServer(s, log)
 	if err != nil {
 		return err
-	}
-	faults, err := dhis2test.ParseFaults(s.faults)
-	if err != nil {
-		return err
-	}
-	srv, err := dhis2test.New(dhis2test.Options{Version: s.version, Username: s.username, Password: s.password,
-		Token: s.token, Cost: cost, Faults: faults, Seed: s.randomSeed, Logger: log})
-	if err != nil {
-		return err
-	}
-	loaded := false
-	if s.state != "" {
-		if loaded, err = srv.LoadState(s.state); err != nil {
-			return fmt.Errorf("load state: %w", err)
-		}
-	}
-	if s.seed == "demo" && !loaded {
-		sc, err := s.demoScale()
-		if err != nil {
-			return err
-		}
-		if err := srv.LoadDemo(demodata.New(s.randomSeed, sc)); err != nil {
-			return fmt.Errorf("load demo data: %w", err)
-		}
-		log.Info("demo data loaded", slog.String("scale", sc.Name), slog.Int("data_values", srv.DataValueCount()))
 	}
 	err = serve(ctx, s.addr, srv, log)
 	if s.state != "" {
@@ -129,4 +104,39 @@ func run(ctx context.Context, s settings, log *slog.Logger) error {
 		}
 	}
 	return err
+}
+
+// newServer builds the simulator the settings describe: restored from --state when the file exists, else
+// seeded with the demo through dhis2test.LoadDemo (the same path tests use) or left empty.
+func newServer(s settings, log *slog.Logger) (*dhis2test.Server, error) {
+	cost, err := dhis2test.ParseCostModel(s.costModel)
+	if err != nil {
+		return nil, err
+	}
+	faults, err := dhis2test.ParseFaults(s.faults)
+	if err != nil {
+		return nil, err
+	}
+	srv, err := dhis2test.New(dhis2test.Options{Version: s.version, Username: s.username, Password: s.password,
+		Token: s.token, Cost: cost, Faults: faults, Seed: s.randomSeed, Logger: log})
+	if err != nil {
+		return nil, err
+	}
+	loaded := false
+	if s.state != "" {
+		if loaded, err = srv.LoadState(s.state); err != nil {
+			return nil, fmt.Errorf("load state: %w", err)
+		}
+	}
+	if s.seed == "demo" && !loaded {
+		sc, err := s.demoScale()
+		if err != nil {
+			return nil, err
+		}
+		if err := srv.LoadDemo(demodata.New(s.randomSeed, sc)); err != nil {
+			return nil, fmt.Errorf("load demo data: %w", err)
+		}
+		log.Info("demo data loaded", slog.String("scale", sc.Name), slog.Int("data_values", srv.DataValueCount()))
+	}
+	return srv, nil
 }

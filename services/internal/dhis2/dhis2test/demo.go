@@ -140,8 +140,10 @@ func nestUserCredentials(u map[string]any) {
 	u["userCredentials"] = uc
 }
 
-// replaceSeededAccounts drops the built-in admin user and superuser role when the demo dataset brings its
-// own (the demo is a whole database, with its own UIDs for them).
+// replaceSeededAccounts lets the demo's own "admin" account and Superuser role replace the seeded ones (the
+// demo is a whole database, with its own UIDs for them): a seeded object that the demo brings under another
+// UID would be a second "admin" or "Superuser" (E5003). A seeded account that stays (another --username) is
+// given the demo's Superuser role, so that no user is left holding a role that no longer exists.
 func (s *Server) replaceSeededAccounts(payload map[string][]map[string]any) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -155,8 +157,21 @@ func (s *Server) replaceSeededAccounts(payload map[string][]map[string]any) {
 		}
 	}
 	for _, r := range payload["userRoles"] {
-		if r["name"] == "Superuser" {
-			s.meta.forget("userRoles", adminRoleUID)
+		demoRole, _ := r["id"].(string)
+		if r["name"] != "Superuser" || demoRole == adminRoleUID {
+			continue
+		}
+		s.meta.forget("userRoles", adminRoleUID)
+		for _, u := range s.meta.list("users") {
+			holder := u
+			if uc, ok := u["userCredentials"].(map[string]any); ok {
+				holder = uc
+			}
+			for _, ref := range asList(holder["userRoles"]) {
+				if m, ok := ref.(map[string]any); ok && m["id"] == adminRoleUID {
+					m["id"] = demoRole
+				}
+			}
 		}
 	}
 }

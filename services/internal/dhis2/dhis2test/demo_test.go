@@ -76,3 +76,64 @@ func TestStateRoundTrip(t *testing.T) {
 		t.Fatalf("missing file: %v %v", ok, err)
 	}
 }
+
+// The demo brings its own "admin" account and Superuser role: they replace the seeded ones, so that the
+// server holds one of each and every user's roles exist, whatever account the simulator signs in with.
+func TestLoadDemoReplacesTheSeededSuperuser(t *testing.T) {
+	for _, username := range []string{"admin", "sync"} {
+		for _, v := range []string{"2.36.0", "2.41.0"} {
+			t.Run(username+"/"+v, func(t *testing.T) {
+				s, _ := NewTestServer(t, Options{Version: v, Username: username})
+				if err := s.LoadDemo(demodata.New(7, demodata.Scale{Name: "custom", OrgUnits: 20, DataElements: 30})); err != nil {
+					t.Fatal(err)
+				}
+				roles := map[string]bool{}
+				supers := 0
+				for _, r := range s.Objects("userRoles") {
+					roles[r["id"].(string)] = true
+					if r["name"] == "Superuser" {
+						supers++
+					}
+				}
+				if supers != 1 {
+					t.Errorf("%d roles named Superuser", supers)
+				}
+				names := map[string]int{}
+				for _, u := range s.Objects("users") {
+					uc, _ := u["userCredentials"].(map[string]any)
+					if uc == nil {
+						uc = u
+					}
+					names[uc["username"].(string)]++
+					for _, r := range asList(uc["userRoles"]) {
+						if !roles[refID(r)] {
+							t.Errorf("user %v has the missing role %s", uc["username"], refID(r))
+						}
+					}
+				}
+				if names["admin"] != 1 || names[username] != 1 {
+					t.Errorf("usernames %v", names)
+				}
+			})
+		}
+	}
+}
+
+func TestMeIsTheStoredAccount(t *testing.T) {
+	s, c := newClient(t, "2.41.0")
+	if me := c.json("GET", "/api/me", nil, 200); me["id"] != adminUID {
+		t.Fatalf("before the demo: %v", me["id"])
+	}
+	if err := s.LoadDemo(demodata.New(7, demodata.Scale{Name: "custom", OrgUnits: 20, DataElements: 30})); err != nil {
+		t.Fatal(err)
+	}
+	var admin string
+	for _, u := range s.Objects("users") {
+		if u["username"] == "admin" {
+			admin = u["id"].(string)
+		}
+	}
+	if me := c.json("GET", "/api/me", nil, 200); me["id"] != admin || admin == adminUID {
+		t.Fatalf("after the demo: /api/me id %v, stored admin %s", me["id"], admin)
+	}
+}

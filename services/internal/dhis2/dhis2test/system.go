@@ -117,7 +117,25 @@ func (s *Server) handleMe(q *req) {
 		auth = []string{"M_dhis-web-dashboard"}
 	}
 	writeJSON(q.w, http.StatusOK, map[string]any{
-		"id": adminUID, "username": q.account.Username, "name": q.account.Username,
+		"id": s.userUID(q.account.Username), "username": q.account.Username, "name": q.account.Username,
 		"displayName": q.account.Username, "authorities": auth,
 	})
+}
+
+// userUID is the UID of the stored user with that username (the demo replaces the seeded admin), or the
+// seeded admin's UID for accounts that exist only as credentials (Options.Users).
+func (s *Server) userUID(username string) string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, u := range s.meta.list("users") {
+		name, _ := u["username"].(string)
+		if uc, ok := u["userCredentials"].(map[string]any); ok && name == "" {
+			name, _ = uc["username"].(string)
+		}
+		if name == username {
+			id, _ := u["id"].(string)
+			return id
+		}
+	}
+	return adminUID
 }
