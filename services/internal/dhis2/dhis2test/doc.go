@@ -20,6 +20,11 @@
 // 2.37, "Authorization: ApiToken <Options.Token>". Wrong credentials get a 401 WebMessage; no credentials get
 // a 302 to the login page, or 401 for XHR requests (X-Requested-With: XMLHttpRequest).
 //
+// A new server holds what every DHIS2 database starts with: the default category model, the "admin" account
+// (Options.Username) and the Superuser role yrB6vc5Ip3r (authority ALL, private sharing). LoadDemo lets the
+// demo's own admin and Superuser role replace them; ImportPackage installs a metadata package the way an
+// administrator does, creating the org units and category combos it references but lacks.
+//
 // # Cost model
 //
 // Options.Cost adds server time per request: base + items·perItem, stretched by a contention factor when
