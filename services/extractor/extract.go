@@ -82,7 +82,9 @@ func (x *Extractor) extract(ctx context.Context, req *extractorv1.ExtractStepReq
 	}
 	pub.version = info.Version.String()
 	pub.serverDate = serverDate(info)
-	e := &extraction{req: req, client: client, pub: pub, pol: PoliciesOf(cfg), log: log}
+	pol := PoliciesOf(cfg)
+	pol.Log = log
+	e := &extraction{req: req, client: client, pub: pub, pol: pol, log: log}
 	switch kind {
 	case kindDeletions:
 		return e.deletions(ctx)
