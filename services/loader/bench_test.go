@@ -11,13 +11,14 @@ import (
 
 	"github.com/dhis2sync/dhis2sync/services/internal/demodata"
 	"github.com/dhis2sync/dhis2sync/services/internal/dhis2/dhis2test"
+	"github.com/dhis2sync/dhis2sync/services/internal/metadataplan"
 	"github.com/dhis2sync/dhis2sync/services/loader"
 )
 
 // BenchmarkMetadataSync runs the extractor and the loader in-process against two simulators with a calibrated
 // cost model (2.39.1 source, 2.41.0 destination) and syncs demo metadata three ways:
 //
-//   - plan: one step per dependency-closed group of the metadata plan (what the orchestrator runs), 1000 per page;
+//   - plan: the orchestrator's steps (dependency-closed groups of the metadata plan packed together), 1000 per page;
 //   - one-step: the whole plan as one step, so the loader posts a single dependency-closed request;
 //   - naive: one step per type, 50 objects per page and per request, one request at a time.
 //
@@ -89,7 +90,17 @@ func benchSteps(tb testing.TB, mode string) []stepSpec {
 		out[len(out)-1].final = true
 		return out
 	}
-	return planSteps(tb, 1000)
+	// The orchestrator's steps: plan groups packed into dependency-closed unions of consecutive groups.
+	groups, err := metadataplan.Steps(nil, metadataplan.DefaultStepObjects)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var out []stepSpec
+	for i, g := range groups {
+		out = append(out, stepSpec{name: fmt.Sprintf("p%02d", i+1), resources: g.Resources, params: g.Params,
+			pageSize: 1000, final: i == len(groups)-1})
+	}
+	return out
 }
 
 // metadataLimit is what the simulated DHIS2 alone needs: every collection read in pages of pageSize, plus
