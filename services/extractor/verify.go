@@ -16,6 +16,7 @@ import (
 	"github.com/dhis2sync/dhis2sync/services/internal/metadataplan"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
@@ -48,6 +49,11 @@ func (x *Extractor) VerifyStep(ctx context.Context, req *extractorv1.VerifyStepR
 	if err != nil {
 		return nil, status.Error(codes.InvalidArgument, err.Error())
 	}
+	dataValues := dataValueResources(req.GetResources())
+	if len(req.GetResources()) > 0 && len(resources) == 0 && len(dataValues) == 0 {
+		// Only events or tracker data: comparing them is not built, and an empty comparison proves nothing.
+		return nil, status.Errorf(codes.Unimplemented, "verification of %s is not available", strings.Join(req.GetResources(), ", "))
+	}
 	v := &verification{pol: PoliciesOf(cfg), max: int(req.GetMaxDifferences()), log: x.log.With(slog.String("job", req.GetJobId()))}
 	if v.max <= 0 {
 		v.max = defaultMaxDifferences
@@ -78,11 +84,57 @@ func (x *Extractor) VerifyStep(ctx context.Context, req *extractorv1.VerifyStepR
 			}
 		}
 	}
+	if len(dataValues) > 0 {
+		if err := x.verifyDataStep(ctx, req, dataValues, v.max, resp); err != nil {
+			return nil, err
+		}
+	}
 	resp.Time = timestamppb.Now()
 	return resp, nil
 }
 
-// verifyResources is the request's metadata resources, or every resource of the configuration's plan.
+// dataValueResources is the aggregate data resources among a request's resources.
+func dataValueResources(requested []string) []string {
+	var out []string
+	for _, r := range requested {
+		if IsDataValuesResource(r) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// verifyDataStep compares the data values of a data step's data sets and adds its checks and differences to
+// resp. A data step always reports at least one check per destination: when neither side holds a value in the
+// step's window, the check says so (0 and 0) instead of a pass that compared nothing.
+func (x *Extractor) verifyDataStep(ctx context.Context, req *extractorv1.VerifyStepRequest, resources []string, limit int, resp *extractorv1.VerifyStepResponse) error {
+	dreq := proto.CloneOf(req)
+	dreq.Resources, dreq.MaxDifferences = resources, int32(limit)
+	data, err := x.VerifyDataValues(ctx, dreq)
+	if err != nil {
+		return status.Error(codes.Unavailable, "data values: "+err.Error())
+	}
+	resp.Passed = resp.Passed && data.GetPassed()
+	resp.DifferenceCount += data.GetDifferenceCount()
+	room := max(limit-len(resp.GetDifferences()), 0)
+	resp.Differences = append(resp.Differences, data.GetDifferences()[:min(room, len(data.GetDifferences()))]...)
+	checked := map[string]bool{}
+	for _, c := range data.GetResources() {
+		checked[c.GetDestinationInstanceId()] = true
+	}
+	resp.Resources = append(resp.Resources, data.GetResources()...)
+	empty := linesHash(nil)
+	for _, dest := range req.GetDestinationInstanceIds() {
+		if !checked[dest] {
+			resp.Resources = append(resp.Resources, &extractorv1.ResourceCheck{Resource: strings.Join(resources, ","),
+				DestinationInstanceId: dest, SourceHash: empty, DestinationHash: empty, Equal: true})
+		}
+	}
+	return nil
+}
+
+// verifyResources is the request's metadata resources, or every metadata resource of the configuration's plan
+// when the request names none.
 func verifyResources(requested []string, cfg *configv1.Config) ([]string, error) {
 	if len(requested) == 0 {
 		var families []string
@@ -99,8 +151,8 @@ func verifyResources(requested []string, cfg *configv1.Config) ([]string, error)
 	}
 	var out []string
 	for _, r := range requested {
-		if slices.Contains(dataResources, r) || r == DeletedObjectsResource {
-			continue // data verification is not built yet; metadata only
+		if slices.Contains(dataResources, r) || IsDataValuesResource(r) || r == DeletedObjectsResource {
+			continue // data values are compared by verifyDataStep; events and tracker data are not compared yet
 		}
 		out = append(out, r)
 	}
