@@ -95,7 +95,7 @@ func TestMetadataSyncThroughREST(t *testing.T) {
 	}
 
 	cfg := syncSetup(ctx, t, c, src, dst, &configv1.Config{
-		Name: "Medium metadata", SyncType: configv1.SyncType_SYNC_TYPE_METADATA, MetadataFamilies: allFamiliesButUsers(),
+		Name: "Medium metadata", SyncType: configv1.SyncType_SYNC_TYPE_METADATA,
 		Deletion: &configv1.Deletion{Propagate: true, MaxSharePercent: 10},
 	})
 	first := runJob(ctx, t, c, cfg.GetId(), false)
@@ -126,17 +126,4 @@ func TestMetadataSyncThroughREST(t *testing.T) {
 	if code := dst.Do(http.MethodGet, "/api/dataElements/"+orphan, nil, nil); code != http.StatusNotFound {
 		t.Errorf("orphan element still on the destination: HTTP %d", code)
 	}
-}
-
-// allFamiliesButUsers is every metadata family except users: every DHIS2 has its own superuser account and
-// role, which a copy must not replace (DHIS2 matches users by UID and refuses a second "admin": E5003).
-func allFamiliesButUsers() []configv1.MetadataFamily {
-	var out []configv1.MetadataFamily
-	for v := range configv1.MetadataFamily_name {
-		f := configv1.MetadataFamily(v)
-		if f != configv1.MetadataFamily_METADATA_FAMILY_UNSPECIFIED && f != configv1.MetadataFamily_METADATA_FAMILY_USERS {
-			out = append(out, f)
-		}
-	}
-	return out
 }
