@@ -46,8 +46,8 @@ func TestLaunchCompletesWithCounters(t *testing.T) {
 		t.Fatalf("status %v: %s", done.GetStatus(), done.GetMessage())
 	}
 	// Pipeline steps: every metadata group and the aggregate step, each 2 items per destination (the verify
-	// step moves no data).
-	pipelineSteps := int64(stepCount(done) - 1)
+	// step of each sub-job moves no data).
+	pipelineSteps := int64(stepCount(done) - len(done.GetSubJobs()))
 	if got, want := done.GetCounters().GetCreated(), pipelineSteps*2*2; got != want {
 		t.Errorf("created = %d, want %d", got, want)
 	}
@@ -213,7 +213,7 @@ func TestCancelMidRun(t *testing.T) {
 	if j.GetStatus() != cancelled {
 		t.Fatalf("after CancelJob the job is %v", j.GetStatus())
 	}
-	for _, part := range []string{"metadata/legendSets", "Partly written: metadata/organisationUnits (10 items processed)", "aggregate/aggregate"} {
+	for _, part := range []string{"metadata/legendSets", "Partly written: metadata/organisationUnits (10 items processed)", "aggregate/dataValues", "aggregate/verify"} {
 		if !strings.Contains(j.GetMessage(), part) {
 			t.Errorf("message %q does not mention %q", j.GetMessage(), part)
 		}

@@ -21,14 +21,17 @@ func planDataSteps(cfg *configv1.Config, kind string) []*stepRow {
 	return []*stepRow{{Name: kind, Kind: kind, Resources: dataResources[kind], Params: p}}
 }
 
-// planAggregateSteps splits aggregate data into steps the extractor reads as chunks:
+// planAggregateSteps splits aggregate data into steps the extractor reads as chunks, then verifies them:
 //   - one step per data set of the configuration's filter, resource "dataValues:<dataSetUid>", so that each
 //     data set has its own watermark per destination (a data set added to the filter later is read in full
 //     while the others stay delta); with no data set filter, one step "dataValues" over every data set of the
 //     source (the extractor lists them);
 //   - org units: the filter's (each with its subtree), else the source's roots (the extractor reads them);
 //   - periods: the filter's periods, else its start and end dates, else defaultDataYears (startDate/endDate
-//     in the step's params, visible in the plan); delta runs add the watermark (params.since → lastUpdated).
+//     in the step's params, visible in the plan); delta runs add the watermark (params.since → lastUpdated);
+//   - a last step "verify" over every data step's resources: the extractor compares source and destinations
+//     per data set and period (counts and checksums) and lists differences value by value, so a data job
+//     proves its copy the way a metadata job does.
 //
 // Within a step the extractor reads one chunk per (data sets, org unit root) and splits a chunk the source
 // cannot serve into the org unit alone plus one chunk per child subtree (services/extractor/README.md).
@@ -45,11 +48,11 @@ func planAggregateSteps(cfg *configv1.Config, now time.Time) []*stepRow {
 			params["endDate"] = fmt.Sprintf("%04d-12-31", now.Year()+1)
 		}
 	}
+	var out []*stepRow
 	if len(f.GetDataSetIds()) == 0 {
 		p, _ := json.Marshal(params)
-		return []*stepRow{{Name: "dataValues", Kind: kindAggregate, Resources: []string{"dataValues"}, Params: p}}
+		out = append(out, &stepRow{Name: "dataValues", Kind: kindAggregate, Resources: []string{"dataValues"}, Params: p})
 	}
-	var out []*stepRow
 	for _, ds := range f.GetDataSetIds() {
 		sp := map[string]string{"dataSets": ds}
 		for k, v := range params {
@@ -58,5 +61,10 @@ func planAggregateSteps(cfg *configv1.Config, now time.Time) []*stepRow {
 		p, _ := json.Marshal(sp)
 		out = append(out, &stepRow{Name: "dataValues " + ds, Kind: kindAggregate, Resources: []string{"dataValues:" + ds}, Params: p})
 	}
-	return out
+	var all []string
+	for _, st := range out {
+		all = append(all, st.Resources...)
+	}
+	p, _ := json.Marshal(map[string]string{})
+	return append(out, &stepRow{Name: "verify", Kind: kindVerify, Resources: all, Params: p})
 }

@@ -3,6 +3,7 @@ package orchestrator
 import (
 	"encoding/json"
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 
@@ -42,10 +43,15 @@ func TestPlanAggregateSteps(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			steps := planAggregateSteps(&configv1.Config{Filters: tt.filters}, now)
-			if len(steps) != len(tt.resources) {
-				t.Fatalf("%d steps, want %d", len(steps), len(tt.resources))
+			if len(steps) != len(tt.resources)+1 {
+				t.Fatalf("%d steps, want %d data steps and verify", len(steps), len(tt.resources))
 			}
-			for i, st := range steps {
+			verify := steps[len(steps)-1]
+			if want := slices.Concat(tt.resources...); verify.Name != "verify" || verify.Kind != kindVerify ||
+				!reflect.DeepEqual([]string(verify.Resources), want) {
+				t.Errorf("last step %s (%s) over %v, want verify over %v", verify.Name, verify.Kind, verify.Resources, want)
+			}
+			for i, st := range steps[:len(steps)-1] {
 				if st.Kind != kindAggregate {
 					t.Errorf("step %d kind %q", i, st.Kind)
 				}
@@ -69,6 +75,9 @@ func TestAggregateStepsHaveDistinctWatermarks(t *testing.T) {
 	steps := planAggregateSteps(&configv1.Config{Filters: &configv1.Filters{DataSetIds: []string{"a", "b", "c"}}}, time.Now())
 	seen := map[string]bool{}
 	for _, st := range steps {
+		if st.Kind == kindVerify {
+			continue // verification moves no watermark
+		}
 		for _, r := range watermarkResources(st) {
 			if seen[r] {
 				t.Errorf("watermark resource %s shared by two steps", r)
