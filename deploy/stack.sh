@@ -20,8 +20,11 @@ env_file() {
   eval "$("$ROOT/deploy/infra.sh" nats)"
   local db=${DHIS2SYNC_DATABASE_URL:-}
   if [ -z "$db" ]; then
+    # One database per data directory, so that the admin password kept in it always matches its users.
+    local name
+    name=$(secret_file database-name 'echo "dhis2sync_$(head -c 4 /dev/urandom | od -An -tx1 | tr -d " \n")"')
     db=${DHIS2SYNC_PG_URL%%\?*}
-    db="${db%/*}/dhis2sync?sslmode=disable"
+    db="${db%/*}/$name?sslmode=disable"
   fi
   cat >"$DATA/stack.env" <<ENV
 export DHIS2SYNC_DATABASE_URL='$db'
