@@ -40,8 +40,10 @@ type Options struct {
 	Log          *slog.Logger
 	SessionTTL   time.Duration // default DefaultSessionTTL
 	Heartbeat    time.Duration // default DefaultHeartbeat
-	// LoginFailures sign-in failures per minute are allowed per username and address (default 5).
+	// LoginFailures sign-in failures per LoginWindow are allowed per username and address (default 5).
 	LoginFailures int
+	// LoginWindow is the period over which failed sign-ins are counted (default one minute).
+	LoginWindow time.Duration
 }
 
 // Gateway is the REST API as an http.Handler.
@@ -69,6 +71,9 @@ func New(ctx context.Context, o Options) (*Gateway, error) {
 	if o.Heartbeat <= 0 {
 		o.Heartbeat = DefaultHeartbeat
 	}
+	if o.LoginWindow <= 0 {
+		o.LoginWindow = time.Minute
+	}
 	if o.LoginFailures <= 0 {
 		o.LoginFailures = 5
 	}
@@ -91,8 +96,8 @@ func New(ctx context.Context, o Options) (*Gateway, error) {
 	audit := auditor{store: o.Store, log: o.Log}
 	conn := func(b Backend) *backendConn { return &backendConn{Backend: b, audit: audit} }
 	auth := &authServer{
-		store: o.Store, audit: audit, limiter: newLoginLimiter(o.LoginFailures, time.Minute),
-		addrLimit:  newLoginLimiter(addrFailuresPerMinute, time.Minute),
+		store: o.Store, audit: audit, limiter: newLoginLimiter(o.LoginFailures, o.LoginWindow),
+		addrLimit:  newLoginLimiter(addrFailuresPerMinute, o.LoginWindow),
 		sessionTTL: o.SessionTTL, log: o.Log,
 	}
 	if err := authv1.RegisterAuthServiceHandlerServer(ctx, g.mux, auth); err != nil {

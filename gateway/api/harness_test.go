@@ -123,6 +123,8 @@ func newEnv(t *testing.T, o envOptions) *env {
 		Orchestrator: dialFake(t, "orchestrator", orchAddr),
 		Log:          log,
 		Heartbeat:    o.heartbeat,
+		// Failures refill slowly enough that a slow machine (-race, bcrypt) cannot outpace the limits.
+		LoginWindow: time.Hour,
 	})
 	if err != nil {
 		t.Fatal(err)
