@@ -31,6 +31,12 @@ test: build ## Run every test (unit, integration against PostgreSQL and NATS, en
 	DHIS2SYNC_TEST_DATABASE_URL="$$DHIS2SYNC_PG_URL" DHIS2SYNC_BIN="$(BIN)" \
 	go test -count=1 -timeout $(TEST_TIMEOUT) $(PACKAGES)
 
+.PHONY: test-race
+test-race: build ## Run every test with the race detector (slower; the services are concurrent by design)
+	eval "$$(deploy/infra.sh postgres)"; \
+	DHIS2SYNC_TEST_DATABASE_URL="$$DHIS2SYNC_PG_URL" DHIS2SYNC_BIN="$(BIN)" \
+	go test -race -count=1 -timeout 40m $(PACKAGES)
+
 .PHONY: up
 up: build ## Start the stack (services, gateway, frontend) in the background
 	deploy/stack.sh up
