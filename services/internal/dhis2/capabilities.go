@@ -125,8 +125,11 @@ var resources = map[string][]span{
 	"programTrackedEntityAttributeGroups": {before(40)},
 	"eventHooks":                          {from(40)},
 	"routes":                              {from(40)},
-	"expressionDimensionItems":            {from(40)},
-	"programStageWorkingLists":            {from(40)},
+	// ExpressionDimensionItem (2.40+) has no collection endpoint: its schema's apiEndpoint is null in 2.40 and
+	// 2.41 (schemas/), so /api/expressionDimensionItems answers 404 and the objects travel only inside other
+	// exports. Listed as absent so that per-collection reads skip it.
+	"expressionDimensionItems": {},
+	"programStageWorkingLists": {from(40)},
 	// Legacy tracker endpoints, removed in 2.42 (§5.1).
 	"events":                 {before(42)},
 	"trackedEntityInstances": {before(42)},

@@ -81,12 +81,12 @@ func (s *Sim) importValues(strategy string, values []dataValue) {
 	}
 }
 
-// TestAggregateSyncThroughREST copies the medium demo's aggregate data values from a 2.39 to a 2.41 DHIS2
+// TestAggregateSyncThroughREST copies the medium demo's aggregate data values from a 2.40 to a 2.41 DHIS2
 // through the real services, proves the copy value by value, then moves exactly a handful of changes made on
 // the source: updated, added and deleted values.
 func TestAggregateSyncThroughREST(t *testing.T) {
 	st := Start(t)
-	src := StartSim(t, "2.39.1", "--seed", "demo", "--scale", "medium", "--events", "0", "--tracked-entities", "0")
+	src := StartSim(t, "2.40.1", "--seed", "demo", "--scale", "medium", "--events", "0", "--tracked-entities", "0")
 	dst := StartSim(t, "2.41.0")
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
