@@ -15,6 +15,7 @@ import (
 	configv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/config/v1"
 	extractorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/extractor/v1"
 	loaderv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/loader/v1"
+	orchestratorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/orchestrator/v1"
 )
 
 // runStep runs one step to its end and records it. It returns "" when the job's context ended first (the
@@ -238,7 +239,19 @@ func (s *Service) runVerifyStep(ctx context.Context, root, sub *jobRow, st *step
 	if err != nil {
 		return statusFailed, err.Error()
 	}
-	if err := s.st.setVerification(ctx, ids, string(b), 0); err != nil {
+	if err := s.st.setVerification(ctx, []string{sub.ID}, string(b), 0); err != nil {
+		return statusFailed, err.Error()
+	}
+	// The top-level job carries every sub-job's verification (sub-jobs run one after another).
+	if cur, err := s.st.job(ctx, s.st.db, root.ID); err == nil && cur.Verification != "" {
+		prev := &orchestratorv1.Verification{}
+		if protojson.Unmarshal([]byte(cur.Verification), prev) == nil {
+			if b, err = protojson.Marshal(mergeVerifications(prev, v)); err != nil {
+				return statusFailed, err.Error()
+			}
+		}
+	}
+	if err := s.st.setVerification(ctx, []string{root.ID}, string(b), 0); err != nil {
 		return statusFailed, err.Error()
 	}
 	if v.GetPassed() {

@@ -5,6 +5,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	extractorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/extractor/v1"
 	orchestratorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/orchestrator/v1"
@@ -63,4 +64,16 @@ func (v ExtractorVerifier) Verify(ctx context.Context, req VerifyRequest) (*orch
 		})
 	}
 	return out, nil
+}
+
+// mergeVerifications combines two sub-jobs' verifications for their job: the job's copy is proven only when
+// both are.
+func mergeVerifications(a, b *orchestratorv1.Verification) *orchestratorv1.Verification {
+	out := proto.Clone(a).(*orchestratorv1.Verification)
+	out.Passed = a.GetPassed() && b.GetPassed()
+	out.Resources = append(out.Resources, b.GetResources()...)
+	out.Differences = append(out.Differences, b.GetDifferences()...)
+	out.DifferenceCount += b.GetDifferenceCount()
+	out.Time = b.GetTime()
+	return out
 }
