@@ -62,6 +62,10 @@ bench: build ## Run the benchmarks (long; not part of make test)
 	DHIS2SYNC_TEST_DATABASE_URL="$$DHIS2SYNC_PG_URL" DHIS2SYNC_BIN="$(BIN)" \
 	go test -run '^$$' -bench . -benchmem -timeout 60m $(PACKAGES)
 
+.PHONY: bench-stack
+bench-stack: build ## Sync the large demo (1M data values) between real processes; print time and peak memory per process
+	deploy/bench-stack.sh
+
 .PHONY: tools
 tools: $(TOOLS_BIN)/protoc-gen-go $(TOOLS_BIN)/protoc-gen-go-grpc $(TOOLS_BIN)/protoc-gen-grpc-gateway $(TOOLS_BIN)/protoc-gen-openapiv2 $(TOOLS)/npm/node_modules/.bin/buf ## Install pinned buf and protoc plugins into .tools/
 

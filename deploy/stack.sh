@@ -6,6 +6,22 @@ source "$(dirname "$0")/lib.sh"
 
 SERVICES=(instance-registry config orchestrator extractor loader gateway frontend)
 
+# service_addr NAME: DHIS2SYNC_<NAME>_ADDR or the default of services/platform/settings.
+service_addr() {
+  local var default
+  var="DHIS2SYNC_$(echo "$1" | tr 'a-z-' 'A-Z_')_ADDR"
+  case $1 in
+  instance-registry) default=127.0.0.1:9101 ;;
+  config) default=127.0.0.1:9102 ;;
+  orchestrator) default=127.0.0.1:9103 ;;
+  extractor) default=127.0.0.1:9104 ;;
+  loader) default=127.0.0.1:9105 ;;
+  gateway) default=127.0.0.1:8080 ;;
+  frontend) default=127.0.0.1:8090 ;;
+  esac
+  echo "${!var:-$default}"
+}
+
 # secret_file NAME COMMAND: prints the content of $DATA/NAME, creating it with COMMAND's output the first time.
 secret_file() {
   local f="$DATA/$1"
@@ -55,16 +71,21 @@ up() {
     start_bg "$svc" "$BIN/$svc"
     started+=("$svc")
   done
-  local addr
-  addr=${DHIS2SYNC_GATEWAY_ADDR:-127.0.0.1:8080}
-  read -r host port < <(host_port "$addr")
-  [ -x "$BIN/gateway" ] && wait_port "$host" "$port" 30 gateway
-  sleep 0.5
+  # Ready means listening: the first service to start creates the database and migrates, the others wait.
   for svc in "${started[@]}"; do
-    kill -0 "$(cat "$RUN/$svc.pid")" 2>/dev/null || die "$svc exited at start; its log says:
+    read -r host port < <(host_port "$(service_addr "$svc")")
+    local i
+    for ((i = 0; i < 600; i++)); do
+      port_open "$host" "$port" && break
+      kill -0 "$(cat "$RUN/$svc.pid")" 2>/dev/null || die "$svc exited at start; its log says:
 $(tail -n 20 "$LOGS/$svc.log")"
+      sleep 0.1
+    done
+    port_open "$host" "$port" || die "$svc did not listen on $host:$port within 60 s (see $LOGS/$svc.log)"
   done
-  say "stack is up: gateway http://$addr, frontend http://${DHIS2SYNC_FRONTEND_ADDR:-127.0.0.1:8090}"
+  local addr
+  addr=$(service_addr gateway)
+  say "stack is up: gateway http://$addr, frontend http://$(service_addr frontend)"
   say "sign in as $DHIS2SYNC_ADMIN_USER with the password in $DATA/admin-password; logs in $LOGS; stop with: make down"
 }
 
