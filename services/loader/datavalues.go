@@ -10,15 +10,10 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"time"
 
 	batchv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/batch/v1"
 	"github.com/dhis2sync/dhis2sync/services/internal/batch"
 	"github.com/dhis2sync/dhis2sync/services/internal/dhis2"
-	"github.com/dhis2sync/dhis2sync/services/platform/natsx"
-	"github.com/nats-io/nats.go/jetstream"
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // DefaultDataRequestValues is the number of values per POST /api/dataValueSets when the step gives no batch
@@ -247,14 +242,14 @@ func (d *dataPipe) commit(ctx context.Context, queue <-chan *dataRequest) {
 			if ctx.Err() == nil && !errors.Is(q.err, context.Canceled) {
 				d.r.log.Warn("data import failed; step closed", slog.String("error", msg))
 				res := &batchv1.Result{Last: true, Error: msg, Status: "ERROR", AckedThrough: acked}
-				if err := d.r.publishDataResult(ctx, res, q.planned, q.serverDate); err != nil {
+				if err := d.r.publishResultOf(ctx, res, q.planned, q.serverDate); err != nil {
 					d.r.log.Error("could not publish the step's closing result", slog.String("error", err.Error()))
 				}
 			}
 			continue
 		}
 		q.res.Last = q.last
-		if err := d.r.publishDataResult(ctx, q.res, q.planned, q.serverDate); err != nil {
+		if err := d.r.publishResultOf(ctx, q.res, q.planned, q.serverDate); err != nil {
 			d.r.log.Error("result not published; the batches will be redelivered", slog.String("error", err.Error()))
 			nakAll(q.run)
 			d.mu.Lock()
@@ -444,37 +439,6 @@ func account(res *batchv1.Result, ir *dhis2.ImportResult, c *conflictSet) {
 	rejected := max(len(rows), unindexed)
 	res.Errors += int64(rejected)
 	res.Ignored += max(int64(ir.Ignored-rejected), 0)
-}
-
-// publishDataResult publishes a Result of a data step with the planned total and serverDate of its batches,
-// like publishResult (the committer runs beside the consumer, so it does not read the consumer's state).
-func (r *stepRun) publishDataResult(ctx context.Context, res *batchv1.Result, planned int64, serverDate string) error {
-	res.JobId, res.StepId, res.DestinationInstanceId = r.req.GetJobId(), r.req.GetStepId(), r.req.GetDestinationInstanceId()
-	res.PlannedTotal, res.ServerDate = planned, serverDate
-	res.Time = timestamppb.Now()
-	data, err := proto.Marshal(res)
-	if err != nil {
-		return fmt.Errorf("encode result: %w", err)
-	}
-	id := fmt.Sprintf("%s.%s", natsx.BatchMsgID(r.req.GetJobId(), r.req.GetStepId(), res.GetAckedThrough()),
-		r.req.GetDestinationInstanceId())
-	if res.GetLast() {
-		id += ".last"
-	}
-	subject := natsx.ResultSubject(r.req.GetJobId(), r.req.GetStepId())
-	for attempt := 1; ; attempt++ {
-		_, err = r.l.js.Publish(ctx, subject, data, jetstream.WithMsgID(id))
-		if err == nil || attempt == 5 || ctx.Err() != nil {
-			break
-		}
-		if serr := sleep(ctx, time.Duration(attempt)*200*time.Millisecond); serr != nil {
-			break
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("publish result on %s: %w", subject, err)
-	}
-	return nil
 }
 
 // closeData waits for a data step's requests in flight when the consumer stops.

@@ -17,8 +17,14 @@ import (
 // publishResult stores a Result in JetStream and waits for its acknowledgement. The message id makes a
 // Result republished after a restart (same destination, same acknowledged sequence) a duplicate.
 func (r *stepRun) publishResult(ctx context.Context, res *batchv1.Result) error {
+	return r.publishResultOf(ctx, res, r.planned, r.serverDate)
+}
+
+// publishResultOf is publishResult with the planned total and serverDate of the batches the Result covers (a
+// data step's committer runs beside the consumer, so it does not read the consumer's state).
+func (r *stepRun) publishResultOf(ctx context.Context, res *batchv1.Result, planned int64, serverDate string) error {
 	res.JobId, res.StepId, res.DestinationInstanceId = r.req.GetJobId(), r.req.GetStepId(), r.req.GetDestinationInstanceId()
-	res.PlannedTotal, res.ServerDate = r.planned, r.serverDate
+	res.PlannedTotal, res.ServerDate = planned, serverDate
 	res.Time = timestamppb.Now()
 	data, err := proto.Marshal(res)
 	if err != nil {
@@ -35,7 +41,9 @@ func (r *stepRun) publishResult(ctx context.Context, res *batchv1.Result) error 
 		if err == nil || attempt == 5 || ctx.Err() != nil {
 			break
 		}
-		time.Sleep(time.Duration(attempt) * 200 * time.Millisecond)
+		if serr := sleep(ctx, time.Duration(attempt)*200*time.Millisecond); serr != nil {
+			break
+		}
 	}
 	if err != nil {
 		return fmt.Errorf("publish result on %s: %w", subject, err)
