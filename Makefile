@@ -90,9 +90,11 @@ check-generated: generate ## Fail if the committed generated code differs from w
 	git diff --exit-code -- proto || { echo "generated code is stale: run make generate and commit"; exit 1; }
 	test -z "$$(git status --porcelain -- proto)" || { git status --porcelain -- proto; echo "untracked generated files: run make generate and commit"; exit 1; }
 
+BREAKING_AGAINST ?= .git\#branch=main
+
 .PHONY: breaking
-breaking: tools ## Check the protos for breaking changes against main
-	buf breaking --against '.git#branch=main'
+breaking: tools ## Check the protos for breaking changes against main (BREAKING_AGAINST=… to compare with another ref)
+	buf breaking --against '$(BREAKING_AGAINST)'
 
 .PHONY: lint
 lint: tools ## buf lint, go vet and gofmt
