@@ -54,7 +54,9 @@ func funcs(lang string) template.FuncMap {
 			}
 			return sum
 		},
-		"lines": func(list []string) string { return strings.Join(list, "\n") },
+		"lines":              func(list []string) string { return strings.Join(list, "\n") },
+		"verificationReport": newVerificationReport,
+		"diffKind":           func(kind string) string { return t(differenceKind(kind)) },
 	}
 	for k, v := range enumFuncs(t) {
 		fm[k] = v

@@ -54,6 +54,9 @@ func TestFrenchIsComplete(t *testing.T) {
 	for _, l := range policyLabels {
 		keys = append(keys, l)
 	}
+	for _, l := range differenceKindLabels {
+		keys = append(keys, l)
+	}
 	if len(keys) < 100 {
 		t.Fatalf("found only %d messages; the scan is broken", len(keys))
 	}
