@@ -179,3 +179,22 @@ func TestVerificationNamesDestinationsWhenThereAreSeveral(t *testing.T) {
 		}
 	}
 }
+
+// TestVerificationRendersWithoutInstanceNames covers the end of the live stream, which renders the report
+// without looking the instances up: destinations then show by id.
+func TestVerificationRendersWithoutInstanceNames(t *testing.T) {
+	v, err := parseViews()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{views: v}
+	job := &orchestratorv1.Job{Status: orchestratorv1.JobStatus_JOB_STATUS_COMPLETED, DestinationInstanceIds: []string{"a", "b"},
+		Verification: &orchestratorv1.Verification{Resources: append(aggregateChecks(2, "dest-a", 0), aggregateChecks(2, "dest-b")...)}}
+	html, err := s.renderPartial("en", "job_final", &page{Lang: "en", Data: jobData{Job: job}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(between(t, html, "verification-differing", "</table>"), "dest-a") {
+		t.Errorf("the differing check does not name its destination:\n%s", html)
+	}
+}
