@@ -27,12 +27,14 @@ demo: build ## Start everything with two simulated DHIS2 instances, run a sync, 
 
 .PHONY: test
 test: build ## Run every test (unit, integration against PostgreSQL and NATS, end to end)
+	deploy/ensure-chromium.sh
 	eval "$$(deploy/infra.sh postgres)"; \
 	DHIS2SYNC_TEST_DATABASE_URL="$$DHIS2SYNC_PG_URL" DHIS2SYNC_BIN="$(BIN)" \
 	go test -count=1 -timeout $(TEST_TIMEOUT) $(PACKAGES)
 
 .PHONY: test-race
 test-race: build ## Run every test with the race detector (slower; the services are concurrent by design)
+	deploy/ensure-chromium.sh
 	eval "$$(deploy/infra.sh postgres)"; \
 	DHIS2SYNC_TEST_DATABASE_URL="$$DHIS2SYNC_PG_URL" DHIS2SYNC_BIN="$(BIN)" \
 	go test -race -count=1 -timeout 40m $(PACKAGES)
