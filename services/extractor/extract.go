@@ -30,6 +30,7 @@ type extraction struct {
 	pub    *stepPublisher
 	pol    Policies
 	log    *slog.Logger
+	srcV   dhis2.Version // the source's version, read when the step started
 }
 
 // runStep reads the step and publishes its batches; it always ends the step with a last batch, carrying an
@@ -84,7 +85,7 @@ func (x *Extractor) extract(ctx context.Context, req *extractorv1.ExtractStepReq
 	pub.serverDate = serverDate(info)
 	pol := PoliciesOf(cfg)
 	pol.Log = log
-	e := &extraction{req: req, client: client, pub: pub, pol: pol, log: log}
+	e := &extraction{req: req, client: client, pub: pub, pol: pol, log: log, srcV: info.Version}
 	switch kind {
 	case kindDeletions:
 		return e.deletions(ctx)
@@ -119,7 +120,7 @@ func (e *extraction) listQuery() dhis2.ListQuery {
 
 // metadata streams every resource of the step in order.
 func (e *extraction) metadata(ctx context.Context) error {
-	caps := dhis2.CapabilitiesFor(dhis2.MustParseVersion(e.pub.version))
+	caps := dhis2.CapabilitiesFor(e.srcV)
 	q := e.listQuery()
 	var resources []string
 	for _, r := range withCompanions(e.req.GetResources()) {
