@@ -609,12 +609,6 @@ func (s *Server) trackerReportJSON(r *trackerReport, p trackerParams) *orderedOb
 // the paging shape of each version (FACTS §6.5–6.7).
 func (s *Server) handleTrackerExport(q *req, plural, id string) {
 	qv := q.r.URL.Query()
-	idField := ""
-	for _, k := range trackerKinds {
-		if k.plural == plural {
-			idField = k.idField
-		}
-	}
 	if id != "" {
 		s.mu.RLock()
 		o, ok := s.track.get(plural, id)
@@ -664,7 +658,6 @@ func (s *Server) handleTrackerExport(q *req, plural, id string) {
 		items = append(items, s.trackerView(plural, o, qv))
 	}
 	s.mu.RUnlock()
-	_ = idField
 	s.stats.exported(len(items))
 	s.applyCost(q.ctx(), EndpointTrackerExport, len(items))
 	resp := &orderedObject{}
