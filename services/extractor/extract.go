@@ -65,7 +65,7 @@ func failureMessage(ctx context.Context, err error) string {
 
 func (x *Extractor) extract(ctx context.Context, req *extractorv1.ExtractStepRequest, pub *stepPublisher, log *slog.Logger) error {
 	kind := stepKind(req.GetResources(), req.GetParams())
-	if kind == kindData && !slices.ContainsFunc(req.GetResources(), IsDataValuesResource) {
+	if kind == kindData && !slices.ContainsFunc(req.GetResources(), IsDataValuesResource) && !isEventsStep(req.GetResources()) {
 		return ErrDataNotBuilt
 	}
 	cfg, err := ParseConfig(req.GetConfigJson())
@@ -90,6 +90,9 @@ func (x *Extractor) extract(ctx context.Context, req *extractorv1.ExtractStepReq
 	case kindDeletions:
 		return e.deletions(ctx)
 	case kindData:
+		if isEventsStep(req.GetResources()) {
+			return e.events(ctx) // event programmes (events.go)
+		}
 		return e.dataValues(ctx) // aggregate data values (datavalues.go)
 	}
 	return e.metadata(ctx)

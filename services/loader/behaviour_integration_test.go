@@ -138,10 +138,10 @@ func TestDryRunWritesNothing(t *testing.T) {
 	}
 }
 
-func TestEventStepsAnswerNotBuilt(t *testing.T) {
+func TestTrackerStepsAnswerNotBuilt(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{srcVersion: "2.39.1", dstVersion: "2.41.0"})
-	byStep, _ := h.sync("data", []stepSpec{{name: "dv", resources: []string{"events"}, final: true}})
+	byStep, _ := h.sync("data", []stepSpec{{name: "dv", resources: []string{"trackedEntities", "enrollments"}, final: true}})
 	last := byStep["dv"][len(byStep["dv"])-1]
 	if !last.GetLast() || !strings.Contains(last.GetError(), "event and tracker data sync is not built yet") {
 		t.Fatalf("last result %v", last)

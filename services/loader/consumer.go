@@ -174,6 +174,9 @@ func (r *stepRun) drain(ctx context.Context) error {
 	if r.isDataValues() {
 		return r.drainData(ctx)
 	}
+	if r.isEvents() {
+		return r.drainEvents(ctx) // events.go
+	}
 	for !r.done {
 		run, bytes, items, complete := r.contiguous()
 		if len(run) == 0 {
