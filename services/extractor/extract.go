@@ -19,9 +19,9 @@ import (
 // DefaultPageSize is the metadata page size when the request gives none.
 const DefaultPageSize = 1000
 
-// ErrDataNotBuilt is the error the only batch of an event or tracker step carries.
-var ErrDataNotBuilt = errors.New("event and tracker data sync is not built yet: this dhis2sync version copies metadata " +
-	"and aggregate data values; leave events and tracker data out of this run")
+// ErrDataNotBuilt is the error the only batch of a tracker step carries.
+var ErrDataNotBuilt = errors.New("tracker data sync is not built yet: this dhis2sync version copies metadata, " +
+	"aggregate data values and events of event programs; leave tracker data out of this run")
 
 // extraction is one running step.
 type extraction struct {

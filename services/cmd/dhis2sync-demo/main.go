@@ -5,7 +5,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -74,10 +73,6 @@ func run(ctx context.Context, gateway, user, password, sourceURL, destURL, syncT
 	}
 	fmt.Printf("  configuration %q created\n", cfg.GetName())
 	job, err := c.Launch(ctx, cfg.GetId(), false)
-	var apiErr *apiclient.Error
-	if errors.As(err, &apiErr) && apiErr.Status == 501 {
-		return fmt.Errorf("launching jobs is not built yet: %s", apiErr.Message)
-	}
 	if err != nil {
 		return fmt.Errorf("launch: %w", err)
 	}
