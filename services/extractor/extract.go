@@ -65,7 +65,8 @@ func failureMessage(ctx context.Context, err error) string {
 
 func (x *Extractor) extract(ctx context.Context, req *extractorv1.ExtractStepRequest, pub *stepPublisher, log *slog.Logger) error {
 	kind := stepKind(req.GetResources(), req.GetParams())
-	if kind == kindData && !slices.ContainsFunc(req.GetResources(), IsDataValuesResource) && !isEventsStep(req.GetResources()) {
+	if kind == kindData && !slices.ContainsFunc(req.GetResources(), IsDataValuesResource) && !isEventsStep(req.GetResources()) &&
+		!isTrackerStep(req.GetResources()) {
 		return ErrDataNotBuilt
 	}
 	cfg, err := ParseConfig(req.GetConfigJson())
@@ -92,6 +93,9 @@ func (x *Extractor) extract(ctx context.Context, req *extractorv1.ExtractStepReq
 	case kindData:
 		if isEventsStep(req.GetResources()) {
 			return e.events(ctx) // event programmes (events.go)
+		}
+		if isTrackerStep(req.GetResources()) {
+			return e.tracker(ctx) // tracker programmes (tracker.go)
 		}
 		return e.dataValues(ctx) // aggregate data values (datavalues.go)
 	}

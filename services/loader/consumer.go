@@ -177,6 +177,9 @@ func (r *stepRun) drain(ctx context.Context) error {
 	if r.isEvents() {
 		return r.drainEvents(ctx) // events.go
 	}
+	if r.isTracker() {
+		return r.drainTracker(ctx) // tracker.go
+	}
 	for !r.done {
 		run, bytes, items, complete := r.contiguous()
 		if len(run) == 0 {
