@@ -30,7 +30,7 @@ var eventServerFields = []string{"createdAt", "updatedAt", "createdBy", "updated
 var dataValueServerFields = []string{"createdAt", "updatedAt", "createdBy", "updatedBy", "storedBy", "created", "lastUpdated"}
 
 // isEventsStep reports whether a step carries event-programme events only (tracker steps carry trackedEntities,
-// enrollments or relationships as well, and are not built yet).
+// enrollments or relationships as well; tracker.go reads those).
 func isEventsStep(resources []string) bool {
 	if !slices.Contains(resources, EventsResource) {
 		return false

@@ -19,9 +19,11 @@ import (
 // DefaultPageSize is the metadata page size when the request gives none.
 const DefaultPageSize = 1000
 
-// ErrDataNotBuilt is the error the only batch of a tracker step carries.
-var ErrDataNotBuilt = errors.New("tracker data sync is not built yet: this dhis2sync version copies metadata, " +
-	"aggregate data values and events of event programs; leave tracker data out of this run")
+// ErrDataNotBuilt is the error the only batch of a data step carries when its resources are not a combination
+// dhis2sync reads: data values, events of event programs, or tracked entities with their enrollments, events and
+// relationships.
+var ErrDataNotBuilt = errors.New("this combination of data resources cannot be synced: a step copies data values, " +
+	"events of event programs, or tracked entities (with enrollments, events and relationships)")
 
 // extraction is one running step.
 type extraction struct {
