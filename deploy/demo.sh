@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # make demo: the stack (stack.sh up), two simulated DHIS2 instances (a 2.39 national source seeded with demo
-# data and an empty 2.41 training destination), then a sync of all metadata and aggregate data driven through
-# the REST API. Everything keeps running in the background until `make down`.
+# data and an empty 2.41 training destination), then a complete sync (metadata, tracker data, events, aggregate
+# data) driven through the REST API. Everything keeps running in the background until `make down`.
 source "$(dirname "$0")/lib.sh"
 
 SRC_ADDR=${DHIS2SYNC_DEMO_SOURCE_ADDR:-127.0.0.1:8081}
@@ -30,7 +30,7 @@ if [ ! -x "$BIN/dhis2sim" ]; then
 else
   start_sim dhis2sim-source "$SRC_ADDR" 2.39.1 demo
   start_sim dhis2sim-destination "$DST_ADDR" 2.41.0 empty
-  say "registering both instances and syncing metadata, then aggregate data, through the REST API"
+  say "registering both instances and running a complete sync through the REST API"
   "$BIN/dhis2sync-demo" --source "http://$SRC_ADDR" --destination "http://$DST_ADDR" ||
     warn "the demo sync did not complete (see above and $LOGS); the stack is still running"
 fi

@@ -268,10 +268,18 @@ func (s *Service) runVerifyStep(ctx context.Context, root, sub *jobRow, st *step
 
 // watermarkResources names what a step's watermark tracks: its resources, or for the deletions step the source's
 // deletion log, so that a run propagates the deletions made since the previous successful run and the
-// metadata watermarks never move past changes the metadata steps did not read.
+// metadata watermarks never move past changes the metadata steps did not read. Tracker steps key theirs apart:
+// they carry "events" too (the events of enrollments), which must not move the event-program events' watermark.
 func watermarkResources(st *stepRow) []string {
-	if st.Kind == kindDeletions {
+	switch st.Kind {
+	case kindDeletions:
 		return []string{"deletedObjects"}
+	case kindTracker:
+		out := make([]string, len(st.Resources))
+		for i, r := range st.Resources {
+			out[i] = "tracker:" + r
+		}
+		return out
 	}
 	return st.Resources
 }

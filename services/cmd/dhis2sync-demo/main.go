@@ -23,7 +23,7 @@ func main() {
 	password := flag.String("password", os.Getenv("DHIS2SYNC_ADMIN_PASSWORD"), "platform password")
 	source := flag.String("source", "http://127.0.0.1:8081", "source DHIS2 base URL")
 	dest := flag.String("destination", "http://127.0.0.1:8082", "destination DHIS2 base URL")
-	syncType := flag.String("type", "SYNC_TYPE_BOTH", "sync type of the demo configuration: metadata, then aggregate data")
+	syncType := flag.String("type", "SYNC_TYPE_COMPLETE", "sync type of the demo configuration (default: metadata, then tracker, events and aggregate data)")
 	timeout := flag.Duration("timeout", 15*time.Minute, "how long to wait for the job")
 	flag.Parse()
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
