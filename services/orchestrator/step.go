@@ -109,6 +109,10 @@ func (s *Service) startPipeline(ctx context.Context, root *jobRow, st *stepRow, 
 		if ctx.Err() != nil {
 			return "", ""
 		}
+		if unreachable(err) {
+			s.log.Warn("loader unreachable; the step is asked again when it comes back", slog.String("step_id", st.ID), slog.String("error", callError(err)))
+			return "", ""
+		}
 		if err != nil {
 			return statusFailed, fmt.Sprintf("the loader could not start the step for destination %s: %s", d, callError(err))
 		}
@@ -123,6 +127,10 @@ func (s *Service) startPipeline(ctx context.Context, root *jobRow, st *stepRow, 
 		Params: params, PageSize: cfg.GetSizes().GetPageSize(), AfterSequence: after, ConfigJson: root.ConfigJSON,
 	})
 	if ctx.Err() != nil {
+		return "", ""
+	}
+	if unreachable(err) {
+		s.log.Warn("extractor unreachable; the step is asked again when it comes back", slog.String("step_id", st.ID), slog.String("error", callError(err)))
 		return "", ""
 	}
 	if err != nil {
@@ -310,4 +318,10 @@ func unfinished(dests []destRow) (pending []string, after int64) {
 		}
 	}
 	return pending, max(after, 0)
+}
+
+// unreachable reports a worker that is down or restarting: the step waits for it (reassert asks again every
+// DHIS2SYNC_STEP_REASSERT) instead of failing, until DHIS2SYNC_STEP_TIMEOUT.
+func unreachable(err error) bool {
+	return status.Code(err) == codes.Unavailable
 }
