@@ -47,7 +47,7 @@ func isEventsStep(resources []string) bool {
 // configuration's programme filter params.programs narrows them) from /api/tracker/events into batches,
 // with updatedAfter=<params.since> on delta runs. Tracker programmes' events travel with their enrollments.
 func (e *extraction) events(ctx context.Context) error {
-	programs, err := e.eventPrograms(ctx)
+	programs, err := e.programsOfType(ctx, "WITHOUT_REGISTRATION")
 	if err != nil {
 		return err
 	}
@@ -88,8 +88,9 @@ func (e *extraction) events(ctx context.Context) error {
 	return e.pub.add(ctx, EventsResource, packer.Take())
 }
 
-// eventPrograms lists the source's programmes without registration, restricted to params.programs when given.
-func (e *extraction) eventPrograms(ctx context.Context) ([]string, error) {
+// programsOfType lists the source's programs of a programType (WITHOUT_REGISTRATION for event programs,
+// WITH_REGISTRATION for tracker programs), restricted to params.programs when given.
+func (e *extraction) programsOfType(ctx context.Context, programType string) ([]string, error) {
 	wanted := splitList(e.req.GetParams()["programs"])
 	var out []string
 	for raw, err := range e.client.ListObjects(ctx, "programs", dhis2.ListQuery{Fields: "id,programType", PageSize: 1000}) {
@@ -103,7 +104,7 @@ func (e *extraction) eventPrograms(ctx context.Context) ([]string, error) {
 		if err := json.Unmarshal(raw, &p); err != nil {
 			return nil, fmt.Errorf("source: programs: a program is not JSON: %w", err)
 		}
-		if p.ProgramType != "WITHOUT_REGISTRATION" || (len(wanted) > 0 && !slices.Contains(wanted, p.ID)) {
+		if p.ProgramType != programType || (len(wanted) > 0 && !slices.Contains(wanted, p.ID)) {
 			continue
 		}
 		out = append(out, p.ID)

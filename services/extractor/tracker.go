@@ -42,7 +42,7 @@ func isTrackerStep(resources []string) bool {
 // updatedAfter=<params.since> on delta runs; then every relationship. A tracked entity enrolled in several
 // programmes is sent once, with all its enrollments.
 func (e *extraction) tracker(ctx context.Context) error {
-	programs, err := e.trackerPrograms(ctx)
+	programs, err := e.programsOfType(ctx, "WITH_REGISTRATION")
 	if err != nil {
 		return err
 	}
@@ -114,29 +114,6 @@ func (e *extraction) relationships(ctx context.Context, pageSize int) error {
 	}
 	e.log.Info("relationships read", slog.Int("relationships", n))
 	return e.pub.add(ctx, RelationshipsResource, packer.Take())
-}
-
-// trackerPrograms lists the source's programmes with registration, restricted to params.programs when given.
-func (e *extraction) trackerPrograms(ctx context.Context) ([]string, error) {
-	wanted := splitList(e.req.GetParams()["programs"])
-	var out []string
-	for raw, err := range e.client.ListObjects(ctx, "programs", dhis2.ListQuery{Fields: "id,programType", PageSize: 1000}) {
-		if err != nil {
-			return nil, fmt.Errorf("source: programs: %w", err)
-		}
-		var p struct {
-			ID          string `json:"id"`
-			ProgramType string `json:"programType"`
-		}
-		if err := json.Unmarshal(raw, &p); err != nil {
-			return nil, fmt.Errorf("source: programs: a program is not JSON: %w", err)
-		}
-		if p.ProgramType != "WITH_REGISTRATION" || (len(wanted) > 0 && !slices.Contains(wanted, p.ID)) {
-			continue
-		}
-		out = append(out, p.ID)
-	}
-	return out, nil
 }
 
 // normalizeTrackedEntity drops the server-managed properties of an exported tracked entity, of its

@@ -36,26 +36,30 @@ func (r *stepRun) eventParams() dhis2.TrackerImportParams {
 // drainEvents imports the held event batches in sequence, one request per MaxEventsPerRequest events (or the
 // step's batch_size when smaller); a request's Result is published before its batches are acknowledged.
 func (r *stepRun) drainEvents(ctx context.Context) error {
-	target := MaxEventsPerRequest
+	return r.drainRuns(ctx, MaxEventsPerRequest, r.importEvents)
+}
+
+// drainRuns imports the held batches of an events or tracker step in sequence, a run of at most target items
+// (or the step's batch_size when smaller) at a time, and closes the step when the extraction reports an error.
+func (r *stepRun) drainRuns(ctx context.Context, target int, importRun func(context.Context, []*held, bool) error) error {
 	if n := int(r.req.GetBatchSize()); n > 0 && n < target {
 		target = n
 	}
 	for !r.done {
-		run, events, size, complete := r.contiguousData(target)
+		run, items, size, complete := r.contiguousData(target)
 		if len(run) == 0 {
 			return nil
 		}
-		last := run[len(run)-1].batch
-		if msg := last.GetError(); msg != "" {
+		if msg := run[len(run)-1].batch.GetError(); msg != "" {
 			r.ackAll(ctx, run)
 			r.publishFinal(ctx, "extraction failed: "+msg)
 			r.done = true
 			return nil
 		}
-		if !complete && events < target && size < r.l.opts.MaxRequestBytes {
+		if !complete && items < target && size < r.l.opts.MaxRequestBytes {
 			return nil
 		}
-		if err := r.importEvents(ctx, run, complete); err != nil {
+		if err := importRun(ctx, run, complete); err != nil {
 			return err
 		}
 	}

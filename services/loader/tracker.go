@@ -34,30 +34,7 @@ func (r *stepRun) isTracker() bool {
 // tracked entities (or the step's batch_size when smaller). The extractor sends relationships after every
 // tracked entity, so both ends exist on the destination when a relationship is imported.
 func (r *stepRun) drainTracker(ctx context.Context) error {
-	target := MaxTrackedEntitiesPerRequest
-	if n := int(r.req.GetBatchSize()); n > 0 && n < target {
-		target = n
-	}
-	for !r.done {
-		run, items, size, complete := r.contiguousData(target)
-		if len(run) == 0 {
-			return nil
-		}
-		last := run[len(run)-1].batch
-		if msg := last.GetError(); msg != "" {
-			r.ackAll(ctx, run)
-			r.publishFinal(ctx, "extraction failed: "+msg)
-			r.done = true
-			return nil
-		}
-		if !complete && items < target && size < r.l.opts.MaxRequestBytes {
-			return nil
-		}
-		if err := r.importTracker(ctx, run, complete); err != nil {
-			return err
-		}
-	}
-	return nil
+	return r.drainRuns(ctx, MaxTrackedEntitiesPerRequest, r.importTracker)
 }
 
 // importTracker posts a run's tracked entities (nested) and then its relationships in requests of at most
