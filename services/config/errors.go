@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/dhis2sync/dhis2sync/services/platform/fielderr"
 )
 
 // Errors of the config service. toStatus is the one place that turns them into gRPC codes.
@@ -24,10 +24,10 @@ var (
 
 // FieldViolation names a field by its lowerCamelCase path inside the configuration, as REST clients see it
 // (e.g. "schedule.cron", "destinationInstanceIds[1]"), and says what is wrong and what to do.
-type FieldViolation struct {
-	Field       string
-	Description string
-}
+type FieldViolation = fielderr.Violation
+
+// violations collects field violations while validating.
+type violations = fielderr.List
 
 // InvalidError lists every problem of a configuration at once. errors.Is(err, ErrInvalid) holds for it.
 type InvalidError struct {
@@ -35,11 +35,7 @@ type InvalidError struct {
 }
 
 func (e *InvalidError) Error() string {
-	parts := make([]string, len(e.Violations))
-	for i, v := range e.Violations {
-		parts[i] = v.Field + ": " + v.Description
-	}
-	return "invalid configuration: " + strings.Join(parts, "; ")
+	return "invalid configuration: " + violations(e.Violations).String()
 }
 
 // Is makes errors.Is(err, ErrInvalid) true.
@@ -72,19 +68,12 @@ func (e *RegistryUnavailableError) Unwrap() error { return e.Err }
 // Is makes errors.Is(err, ErrRegistryUnavailable) true.
 func (e *RegistryUnavailableError) Is(target error) bool { return target == ErrRegistryUnavailable }
 
-// violations collects field violations while validating.
-type violations []FieldViolation
-
-func (v *violations) add(field, format string, args ...any) {
-	*v = append(*v, FieldViolation{Field: field, Description: fmt.Sprintf(format, args...)})
-}
-
-// err returns nil when nothing was added.
-func (v violations) err() error {
-	if len(v) == 0 {
+// invalid returns nil when nothing was added, else the violations as an *InvalidError.
+func invalid(vs violations) error {
+	if len(vs) == 0 {
 		return nil
 	}
-	return &InvalidError{Violations: v}
+	return &InvalidError{Violations: vs}
 }
 
 // toStatus maps an error to a gRPC status. Unknown errors are logged with their cause and reported with a
@@ -99,9 +88,9 @@ func toStatus(ctx context.Context, log *slog.Logger, err error) error {
 	)
 	switch {
 	case errors.As(err, &invalid):
-		return withViolations(codes.InvalidArgument, invalid.Error(), invalid.Violations)
+		return fielderr.Status(codes.InvalidArgument, invalid.Error(), invalid.Violations)
 	case errors.As(err, &taken):
-		return withViolations(codes.AlreadyExists, taken.Error(), []FieldViolation{{Field: "name", Description: taken.Error()}})
+		return fielderr.Status(codes.AlreadyExists, taken.Error(), []FieldViolation{{Field: "name", Description: taken.Error()}})
 	case errors.Is(err, ErrInvalid):
 		return status.Error(codes.InvalidArgument, err.Error())
 	case errors.Is(err, ErrNameTaken):
@@ -121,14 +110,3 @@ func toStatus(ctx context.Context, log *slog.Logger, err error) error {
 
 // withViolations builds a status carrying google.rpc.BadRequest field violations, which the gateway renders in
 // the JSON error's "details".
-func withViolations(code codes.Code, msg string, vs []FieldViolation) error {
-	st := status.New(code, msg)
-	br := &errdetails.BadRequest{}
-	for _, v := range vs {
-		br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: v.Field, Description: v.Description})
-	}
-	if withDetails, err := st.WithDetails(br); err == nil {
-		st = withDetails
-	}
-	return st.Err()
-}

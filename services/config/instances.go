@@ -63,11 +63,11 @@ func checkInstance(vs *violations, field, id string, in *instancev1.Instance, ac
 	}
 	switch {
 	case in == nil:
-		vs.add(field, "instance %s does not exist: register it in the instance registry or choose another %s", id, role)
+		vs.Addf(field, "instance %s does not exist: register it in the instance registry or choose another %s", id, role)
 	case !has:
-		vs.add(field, "instance %q is not registered as a %s: set %s on it or choose another %s", in.GetName(), role, flag, role)
+		vs.Addf(field, "instance %q is not registered as a %s: set %s on it or choose another %s", in.GetName(), role, flag, role)
 	case active && !in.GetActive():
-		vs.add(field, "instance %q is inactive: activate it, choose another %s, or save this configuration with active=false", in.GetName(), role)
+		vs.Addf(field, "instance %q is inactive: activate it, choose another %s, or save this configuration with active=false", in.GetName(), role)
 	}
 }
 

@@ -77,7 +77,7 @@ func (s *Server) ListConfigs(ctx context.Context, req *configv1.ListConfigsReque
 	if f.ExecutionMode != configv1.ExecutionMode_EXECUTION_MODE_UNSPECIFIED {
 		var vs violations
 		checkEnum(&vs, "executionMode", f.ExecutionMode)
-		if err := vs.err(); err != nil {
+		if err := invalid(vs); err != nil {
 			return nil, toStatus(ctx, s.log, err)
 		}
 	}
@@ -178,11 +178,11 @@ func parseID(field, what, id string) (string, error) {
 	if err != nil {
 		var vs violations
 		if id == "" {
-			vs.add(field, "is required: give the %s's id", what)
+			vs.Addf(field, "is required: give the %s's id", what)
 		} else {
-			vs.add(field, "%q is not a valid id: use the %s id dhis2sync returned (a UUID)", id, what)
+			vs.Addf(field, "%q is not a valid id: use the %s id dhis2sync returned (a UUID)", id, what)
 		}
-		return "", vs.err()
+		return "", invalid(vs)
 	}
 	return u.String(), nil
 }

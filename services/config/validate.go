@@ -65,7 +65,7 @@ func (v *Validator) Validate(ctx context.Context, c *configv1.Config) (*configv1
 	}
 	vs = append(vs, refs...)
 	sortViolations(vs)
-	return out, vs.err()
+	return out, invalid(vs)
 }
 
 // sortViolations orders violations like the configuration's fields (by proto field number of the top-level
@@ -110,42 +110,42 @@ func checkFields(c *configv1.Config) violations {
 func checkName(vs *violations, c *configv1.Config) {
 	switch n := utf8.RuneCountInString(c.Name); {
 	case n == 0:
-		vs.add("name", `is required: give the configuration a short name, e.g. "Nightly metadata to the districts"`)
+		vs.Addf("name", `is required: give the configuration a short name, e.g. "Nightly metadata to the districts"`)
 	case n > MaxNameLength:
-		vs.add("name", "is %d characters long: use at most %d", n, MaxNameLength)
+		vs.Addf("name", "is %d characters long: use at most %d", n, MaxNameLength)
 	case strings.ContainsFunc(c.Name, unicode.IsControl):
-		vs.add("name", "contains a line break, tab or other control character: use one line of plain text")
+		vs.Addf("name", "contains a line break, tab or other control character: use one line of plain text")
 	}
 	if n := utf8.RuneCountInString(c.Description); n > MaxDescriptionLength {
-		vs.add("description", "is %d characters long: use at most %d", n, MaxDescriptionLength)
+		vs.Addf("description", "is %d characters long: use at most %d", n, MaxDescriptionLength)
 	}
 }
 
 // checkInstanceIDs checks the shape of the instance references; checkInstances asks the registry about them.
 func checkInstanceIDs(vs *violations, c *configv1.Config) {
 	if c.SourceInstanceId == "" {
-		vs.add("sourceInstanceId", "is required: choose the instance to copy from (one registered as a source)")
+		vs.Addf("sourceInstanceId", "is required: choose the instance to copy from (one registered as a source)")
 	} else if !isUUID(c.SourceInstanceId) {
-		vs.add("sourceInstanceId", "%q is not an instance id: use the id the instance registry gave the instance (a UUID)", c.SourceInstanceId)
+		vs.Addf("sourceInstanceId", "%q is not an instance id: use the id the instance registry gave the instance (a UUID)", c.SourceInstanceId)
 	}
 	dsts := c.DestinationInstanceIds
 	switch {
 	case len(dsts) == 0:
-		vs.add("destinationInstanceIds", "at least one destination is required: choose the instances to copy to (registered as destinations)")
+		vs.Addf("destinationInstanceIds", "at least one destination is required: choose the instances to copy to (registered as destinations)")
 	case len(dsts) > MaxDestinations:
-		vs.add("destinationInstanceIds", "lists %d destinations: use at most %d, or split them over several configurations", len(dsts), MaxDestinations)
+		vs.Addf("destinationInstanceIds", "lists %d destinations: use at most %d, or split them over several configurations", len(dsts), MaxDestinations)
 	}
 	for i, id := range dsts {
 		field := fmt.Sprintf("destinationInstanceIds[%d]", i)
 		switch j := slices.Index(dsts[:i], id); {
 		case id == "":
-			vs.add(field, "is empty: remove it or choose an instance")
+			vs.Addf(field, "is empty: remove it or choose an instance")
 		case !isUUID(id):
-			vs.add(field, "%q is not an instance id: use the id the instance registry gave the instance (a UUID)", id)
+			vs.Addf(field, "%q is not an instance id: use the id the instance registry gave the instance (a UUID)", id)
 		case id == c.SourceInstanceId:
-			vs.add(field, "is the source instance: an instance cannot be copied onto itself; choose another destination")
+			vs.Addf(field, "is the source instance: an instance cannot be copied onto itself; choose another destination")
 		case j >= 0:
-			vs.add(field, "repeats destinationInstanceIds[%d]: list each destination once", j)
+			vs.Addf(field, "repeats destinationInstanceIds[%d]: list each destination once", j)
 		}
 	}
 }
@@ -154,14 +154,14 @@ func checkFamilies(vs *violations, c *configv1.Config) {
 	for i, f := range c.MetadataFamilies {
 		field := fmt.Sprintf("metadataFamilies[%d]", i)
 		if f == configv1.MetadataFamily_METADATA_FAMILY_UNSPECIFIED {
-			vs.add(field, "is %s: choose one of %s, or leave the list empty to copy every family", f, enumNames(f))
+			vs.Addf(field, "is %s: choose one of %s, or leave the list empty to copy every family", f, enumNames(f))
 			continue
 		}
 		if !checkEnum(vs, field, f) {
 			continue
 		}
 		if j := slices.Index(c.MetadataFamilies[:i], f); j >= 0 {
-			vs.add(field, "repeats metadataFamilies[%d]: list each family once", j)
+			vs.Addf(field, "repeats metadataFamilies[%d]: list each family once", j)
 		}
 	}
 }
@@ -176,10 +176,10 @@ func checkDelete(vs *violations, c *configv1.Config) {
 	case configv1.SyncType_SYNC_TYPE_METADATA, configv1.SyncType_SYNC_TYPE_DATA,
 		configv1.SyncType_SYNC_TYPE_EVENTS, configv1.SyncType_SYNC_TYPE_TRACKER, configv1.SyncType_SYNC_TYPE_UNSPECIFIED:
 	default:
-		vs.add("importStrategy", "IMPORT_STRATEGY_DELETE removes from the destinations what the source sends; it is allowed only with one kind of content (SYNC_TYPE_METADATA, SYNC_TYPE_DATA, SYNC_TYPE_EVENTS or SYNC_TYPE_TRACKER), not with %s", c.SyncType)
+		vs.Addf("importStrategy", "IMPORT_STRATEGY_DELETE removes from the destinations what the source sends; it is allowed only with one kind of content (SYNC_TYPE_METADATA, SYNC_TYPE_DATA, SYNC_TYPE_EVENTS or SYNC_TYPE_TRACKER), not with %s", c.SyncType)
 	}
 	if c.ExecutionMode == configv1.ExecutionMode_EXECUTION_MODE_AUTOMATIC {
-		vs.add("importStrategy", "IMPORT_STRATEGY_DELETE cannot run automatically on source changes: use EXECUTION_MODE_MANUAL or EXECUTION_MODE_SCHEDULED")
+		vs.Addf("importStrategy", "IMPORT_STRATEGY_DELETE cannot run automatically on source changes: use EXECUTION_MODE_MANUAL or EXECUTION_MODE_SCHEDULED")
 	}
 }
 
@@ -192,15 +192,15 @@ func checkFilters(vs *violations, f *configv1.Filters) {
 		switch {
 		case isPeriodID(p):
 		case relativePeriod.MatchString(p):
-			vs.add(field, "%q is a relative period, which DHIS2 does not export data values by: list fixed periods such as \"202401\", or set filters.startDate and filters.endDate", p)
+			vs.Addf(field, "%q is a relative period, which DHIS2 does not export data values by: list fixed periods such as \"202401\", or set filters.startDate and filters.endDate", p)
 		default:
-			vs.add(field, "%q is not a DHIS2 period id: use forms such as 2024, 2024April, 202401, 202401B, 2024Q1, 2024S1, 2024AprilS1, 2024W5, 2024BiW1 or 20240115", p)
+			vs.Addf(field, "%q is not a DHIS2 period id: use forms such as 2024, 2024April, 202401, 202401B, 2024Q1, 2024S1, 2024AprilS1, 2024W5, 2024BiW1 or 20240115", p)
 		}
 	}
 	start, startOK := checkDate(vs, "filters.startDate", f.StartDate)
 	end, endOK := checkDate(vs, "filters.endDate", f.EndDate)
 	if startOK && endOK && end.Before(start) {
-		vs.add("filters.endDate", "%s is before filters.startDate %s: the range must end on or after its start", f.EndDate, f.StartDate)
+		vs.Addf("filters.endDate", "%s is before filters.startDate %s: the range must end on or after its start", f.EndDate, f.StartDate)
 	}
 }
 
@@ -211,7 +211,7 @@ func checkDate(vs *violations, field, s string) (t time.Time, ok bool) {
 	}
 	t, err := time.Parse(dateLayout, s)
 	if err != nil {
-		vs.add(field, "%q is not a date: use YYYY-MM-DD, e.g. 2024-01-31", s)
+		vs.Addf(field, "%q is not a date: use YYYY-MM-DD, e.g. 2024-01-31", s)
 		return t, false
 	}
 	return t, true
@@ -220,7 +220,7 @@ func checkDate(vs *violations, field, s string) (t time.Time, ok bool) {
 func checkUIDs(vs *violations, field string, uids []string) {
 	for i, uid := range uids {
 		if !uidPattern.MatchString(uid) {
-			vs.add(fmt.Sprintf("%s[%d]", field, i), "%q is not a DHIS2 UID: %s", uid, uidExample)
+			vs.Addf(fmt.Sprintf("%s[%d]", field, i), "%q is not a DHIS2 UID: %s", uid, uidExample)
 		}
 	}
 }
@@ -236,10 +236,10 @@ func checkPolicies(vs *violations, p *configv1.Policies) {
 	for _, k := range keys {
 		field := fmt.Sprintf("policies.userMapping[%q]", k)
 		if !uidPattern.MatchString(k) {
-			vs.add(field, "the key %q is not a DHIS2 UID of a source user or user group: %s", k, uidExample)
+			vs.Addf(field, "the key %q is not a DHIS2 UID of a source user or user group: %s", k, uidExample)
 		}
 		if v := p.UserMapping[k]; !uidPattern.MatchString(v) {
-			vs.add(field, "the value %q is not a DHIS2 UID of a destination user or user group: %s", v, uidExample)
+			vs.Addf(field, "the value %q is not a DHIS2 UID of a destination user or user group: %s", v, uidExample)
 		}
 	}
 	if len(p.UserMapping) > 0 {
@@ -251,7 +251,7 @@ func checkPolicies(vs *violations, p *configv1.Policies) {
 		value configv1.ReferencePolicy
 	}{{"policies.sharing", sharingOK, p.Sharing}, {"policies.userReferences", usersOK, p.UserReferences}} {
 		if pol.ok && pol.value == configv1.ReferencePolicy_REFERENCE_POLICY_MAP {
-			vs.add("policies.userMapping", "is empty, but %s is REFERENCE_POLICY_MAP: map each source user or user group UID to a destination UID, or choose REFERENCE_POLICY_KEEP or REFERENCE_POLICY_STRIP", pol.field)
+			vs.Addf("policies.userMapping", "is empty, but %s is REFERENCE_POLICY_MAP: map each source user or user group UID to a destination UID, or choose REFERENCE_POLICY_KEEP or REFERENCE_POLICY_STRIP", pol.field)
 		}
 	}
 }
@@ -262,7 +262,7 @@ func checkSizes(vs *violations, s *configv1.Sizes) {
 		value int32
 	}{{"sizes.pageSize", s.PageSize}, {"sizes.batchSize", s.BatchSize}} {
 		if f.value != 0 && (f.value < MinSize || f.value > MaxSize) {
-			vs.add(f.field, "is %d: use 0 for the per-resource default, or a value from %d to %d", f.value, MinSize, MaxSize)
+			vs.Addf(f.field, "is %d: use 0 for the per-resource default, or a value from %d to %d", f.value, MinSize, MaxSize)
 		}
 	}
 	checkRange(vs, "sizes.maxInFlight", s.MaxInFlight, 1, MaxInFlightLimit, "requests in flight per destination (0 means the default, 2)")
@@ -272,19 +272,19 @@ func checkSchedule(vs *violations, c *configv1.Config) {
 	s := c.Schedule
 	switch {
 	case s.Cron == "" && c.ExecutionMode == configv1.ExecutionMode_EXECUTION_MODE_SCHEDULED:
-		vs.add("schedule.cron", "is required when executionMode is EXECUTION_MODE_SCHEDULED: %s", cronExample)
+		vs.Addf("schedule.cron", "is required when executionMode is EXECUTION_MODE_SCHEDULED: %s", cronExample)
 	case strings.HasPrefix(s.Cron, "TZ=") || strings.HasPrefix(s.Cron, "CRON_TZ="):
-		vs.add("schedule.cron", "must not name a time zone: put it in schedule.timeZone and %s", cronExample)
+		vs.Addf("schedule.cron", "must not name a time zone: put it in schedule.timeZone and %s", cronExample)
 	case s.Cron != "":
 		// A cron left from an earlier schedule is checked too, so that switching back to SCHEDULED cannot fail later.
 		if _, err := cron.ParseStandard(s.Cron); err != nil {
-			vs.add("schedule.cron", "%q is not a valid cron expression (%v): %s", s.Cron, err, cronExample)
+			vs.Addf("schedule.cron", "%q is not a valid cron expression (%v): %s", s.Cron, err, cronExample)
 		}
 	}
 	if s.TimeZone == "Local" {
-		vs.add("schedule.timeZone", `"Local" depends on the server's settings: name the zone, e.g. "UTC" or "Africa/Abidjan"`)
+		vs.Addf("schedule.timeZone", `"Local" depends on the server's settings: name the zone, e.g. "UTC" or "Africa/Abidjan"`)
 	} else if _, err := time.LoadLocation(s.TimeZone); err != nil {
-		vs.add("schedule.timeZone", "%q is not an IANA time zone: use a name such as \"UTC\", \"Africa/Abidjan\" or \"Europe/Paris\"", s.TimeZone)
+		vs.Addf("schedule.timeZone", "%q is not an IANA time zone: use a name such as \"UTC\", \"Africa/Abidjan\" or \"Europe/Paris\"", s.TimeZone)
 	}
 }
 
@@ -297,7 +297,7 @@ func checkAutoSync(vs *violations, a *configv1.AutoSync) {
 
 func checkRange(vs *violations, field string, v, lo, hi int32, unit string) {
 	if v < lo || v > hi {
-		vs.add(field, "is %d: use %d to %d %s", v, lo, hi, unit)
+		vs.Addf(field, "is %d: use %d to %d %s", v, lo, hi, unit)
 	}
 }
 
@@ -306,9 +306,9 @@ func checkEnum(vs *violations, field string, e protoreflect.Enum) bool {
 	n := e.Number()
 	switch {
 	case n == 0:
-		vs.add(field, "is required: choose one of %s", enumNames(e))
+		vs.Addf(field, "is required: choose one of %s", enumNames(e))
 	case e.Descriptor().Values().ByNumber(n) == nil:
-		vs.add(field, "%d is not a valid value: choose one of %s", n, enumNames(e))
+		vs.Addf(field, "%d is not a valid value: choose one of %s", n, enumNames(e))
 	default:
 		return true
 	}

@@ -24,20 +24,20 @@ func fromCreate(req *instancev1.CreateInstanceRequest) (*instance, credentials, 
 	var creds credentials
 	switch {
 	case token != "" && (username != "" || password != ""):
-		v.add("token", "give either a personal access token or a username and password, not both")
+		v.Add("token", "give either a personal access token or a username and password, not both")
 	case token != "":
 		checkToken(&v, token)
 		in.AuthType, creds.Token = authToken, token
 	case username == "" && password == "":
-		v.add("username", "credentials are required: give a username and password, or a personal access token")
+		v.Add("username", "credentials are required: give a username and password, or a personal access token")
 	case username == "":
-		v.add("username", "required with a password")
+		v.Add("username", "required with a password")
 	default:
 		checkPassword(&v, password)
 		in.AuthType, in.Username = authBasic, username
 		creds.Username, creds.Password = username, password
 	}
-	return in, creds, v.err()
+	return in, creds, invalid(v)
 }
 
 // update is a validated update: the new row and, when the secret changes, the new credentials.
@@ -85,30 +85,30 @@ func applyUpdate(cur *instance, req *instancev1.UpdateInstanceRequest) (update, 
 	}
 	switch {
 	case req.Token != nil && req.Password != nil:
-		v.add("token", "give either a personal access token or a password, not both")
+		v.Add("token", "give either a personal access token or a password, not both")
 	case req.Token != nil:
 		if username != "" && req.Username != nil {
-			v.add("username", "a personal access token replaces the username and password: leave the username unset or empty")
+			v.Add("username", "a personal access token replaces the username and password: leave the username unset or empty")
 		}
 		checkToken(&v, req.GetToken())
 		next.AuthType, next.Username = authToken, ""
 		creds = &credentials{Token: req.GetToken()}
 	case req.Password != nil:
 		if username == "" {
-			v.add("username", "required with a password (this instance has none: it uses a token)")
+			v.Add("username", "required with a password (this instance has none: it uses a token)")
 		}
 		checkPassword(&v, req.GetPassword())
 		next.AuthType, next.Username = authBasic, username
 		creds = &credentials{Username: username, Password: req.GetPassword()}
 	case req.Username != nil && next.AuthType == authBasic:
 		if username == "" {
-			v.add("username", "required for username and password authentication")
+			v.Add("username", "required for username and password authentication")
 		}
 		next.Username = username
 	case req.Username != nil && username != "":
-		v.add("password", "required to switch from a token to a username and password")
+		v.Add("password", "required to switch from a token to a username and password")
 	}
-	if err := v.err(); err != nil {
+	if err := invalid(v); err != nil {
 		return update{}, err
 	}
 	reconnect := creds != nil || next.BaseURL != cur.BaseURL || next.Username != cur.Username ||

@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"strings"
 
-	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/dhis2sync/dhis2sync/services/platform/fielderr"
 )
 
 // Errors of the registry. toStatus is the one place that turns them into gRPC codes.
@@ -19,10 +19,10 @@ var (
 )
 
 // FieldViolation names a request field (lowerCamelCase, as in REST JSON) and says what is wrong with it.
-type FieldViolation struct {
-	Field       string
-	Description string
-}
+type FieldViolation = fielderr.Violation
+
+// violations collects field violations while validating.
+type violations = fielderr.List
 
 // InvalidError lists every problem of a request at once. errors.Is(err, ErrInvalid) holds for it.
 type InvalidError struct {
@@ -30,29 +30,18 @@ type InvalidError struct {
 }
 
 func (e *InvalidError) Error() string {
-	parts := make([]string, len(e.Violations))
-	for i, v := range e.Violations {
-		parts[i] = v.Field + ": " + v.Description
-	}
-	return "invalid instance: " + strings.Join(parts, "; ")
+	return "invalid instance: " + violations(e.Violations).String()
 }
 
 // Is makes errors.Is(err, ErrInvalid) true.
 func (e *InvalidError) Is(target error) bool { return target == ErrInvalid }
 
-// violations collects field violations while validating.
-type violations []FieldViolation
-
-func (v *violations) add(field, description string) {
-	*v = append(*v, FieldViolation{Field: field, Description: description})
-}
-
-// err returns nil when nothing was added.
-func (v violations) err() error {
-	if len(v) == 0 {
+// invalid returns nil when nothing was added, else the violations as an *InvalidError.
+func invalid(vs violations) error {
+	if len(vs) == 0 {
 		return nil
 	}
-	return &InvalidError{Violations: v}
+	return &InvalidError{Violations: vs}
 }
 
 // toStatus maps an error to a gRPC status. Unknown errors are logged with their cause and reported with a
@@ -64,15 +53,7 @@ func toStatus(ctx context.Context, log *slog.Logger, err error) error {
 	var invalid *InvalidError
 	switch {
 	case errors.As(err, &invalid):
-		st := status.New(codes.InvalidArgument, invalid.Error())
-		br := &errdetails.BadRequest{}
-		for _, v := range invalid.Violations {
-			br.FieldViolations = append(br.FieldViolations, &errdetails.BadRequest_FieldViolation{Field: v.Field, Description: v.Description})
-		}
-		if withDetails, derr := st.WithDetails(br); derr == nil {
-			st = withDetails
-		}
-		return st.Err()
+		return fielderr.Status(codes.InvalidArgument, invalid.Error(), invalid.Violations)
 	case errors.Is(err, ErrInvalid):
 		return status.Error(codes.InvalidArgument, err.Error())
 	case errors.Is(err, ErrNotFound):

@@ -28,11 +28,11 @@ const patPrefix = "d2pat_"
 func checkID(id string) error {
 	var v violations
 	if strings.TrimSpace(id) == "" {
-		v.add("id", "required: give the instance id")
+		v.Add("id", "required: give the instance id")
 	} else if _, err := uuid.Parse(id); err != nil {
-		v.add("id", "not an instance id (expected a UUID such as 0190b6f2-7c1e-7d3a-9f5e-2b8c4d6e8f10)")
+		v.Add("id", "not an instance id (expected a UUID such as 0190b6f2-7c1e-7d3a-9f5e-2b8c4d6e8f10)")
 	}
-	return v.err()
+	return invalid(v)
 }
 
 // normalizeName trims name and checks its length and characters.
@@ -40,18 +40,18 @@ func normalizeName(v *violations, name string) string {
 	name = strings.TrimSpace(name)
 	switch n := utf8.RuneCountInString(name); {
 	case n == 0:
-		v.add("name", "required: give the instance a name of 1 to 100 characters")
+		v.Add("name", "required: give the instance a name of 1 to 100 characters")
 	case n > maxNameLen:
-		v.add("name", "too long: at most 100 characters")
+		v.Add("name", "too long: at most 100 characters")
 	case strings.IndexFunc(name, unicode.IsControl) >= 0:
-		v.add("name", "contains control characters such as line breaks or tabs")
+		v.Add("name", "contains control characters such as line breaks or tabs")
 	}
 	return name
 }
 
 func checkDescription(v *violations, d string) {
 	if utf8.RuneCountInString(d) > maxDescriptionLen {
-		v.add("description", "too long: at most 2000 characters")
+		v.Add("description", "too long: at most 2000 characters")
 	}
 }
 
@@ -62,7 +62,7 @@ func normalizeBaseURL(v *violations, raw string) string {
 	// Checked here rather than by the client so that the message never echoes a query string, which may hold
 	// a password or token pasted by mistake.
 	if u, err := url.Parse(s); err == nil && (u.RawQuery != "" || u.ForceQuery || u.Fragment != "") {
-		v.add("baseUrl", "must not have a query (?…) or fragment (#…): give only the address of the DHIS2 web application, e.g. https://dhis2.example.org/hmis")
+		v.Add("baseUrl", "must not have a query (?…) or fragment (#…): give only the address of the DHIS2 web application, e.g. https://dhis2.example.org/hmis")
 		return ""
 	}
 	u, err := dhis2.NormalizeBaseURL(s)
@@ -71,7 +71,7 @@ func normalizeBaseURL(v *violations, raw string) string {
 		if de, ok := errors.AsType[*dhis2.Error](err); ok && de.Message != "" {
 			msg = de.Message
 		}
-		v.add("baseUrl", msg)
+		v.Add("baseUrl", msg)
 		return ""
 	}
 	return u.String()
@@ -82,11 +82,11 @@ func normalizeUsername(v *violations, username string) string {
 	username = strings.TrimSpace(username)
 	switch {
 	case utf8.RuneCountInString(username) > maxUsernameLen:
-		v.add("username", "too long: at most 255 characters")
+		v.Add("username", "too long: at most 255 characters")
 	case strings.ContainsRune(username, ':'):
-		v.add("username", "must not contain ':' (HTTP basic authentication cannot carry it)")
+		v.Add("username", "must not contain ':' (HTTP basic authentication cannot carry it)")
 	case strings.IndexFunc(username, unicode.IsControl) >= 0:
-		v.add("username", "contains control characters")
+		v.Add("username", "contains control characters")
 	}
 	return username
 }
@@ -94,9 +94,9 @@ func normalizeUsername(v *violations, username string) string {
 func checkPassword(v *violations, password string) {
 	switch {
 	case password == "":
-		v.add("password", "required: an empty string is not a valid password")
+		v.Add("password", "required: an empty string is not a valid password")
 	case len(password) > maxSecretLen:
-		v.add("password", "too long: at most 1024 bytes")
+		v.Add("password", "too long: at most 1024 bytes")
 	}
 }
 
@@ -107,19 +107,19 @@ func checkToken(v *violations, token string) {
 	trimmed := strings.TrimSpace(token)
 	switch {
 	case token == "":
-		v.add(field, "required: an empty string is not a valid token")
+		v.Add(field, "required: an empty string is not a valid token")
 	case strings.HasPrefix(trimmed, "ApiToken ") || strings.HasPrefix(trimmed, "Bearer "):
-		v.add(field, "paste only the token itself (d2pat_…), without the \"ApiToken \" or \"Bearer \" prefix")
+		v.Add(field, "paste only the token itself (d2pat_…), without the \"ApiToken \" or \"Bearer \" prefix")
 	case !strings.HasPrefix(token, patPrefix):
-		v.add(field, "not a DHIS2 personal access token: tokens start with \"d2pat_\" (create one in DHIS2 under Profile → Personal access tokens, available from DHIS2 2.37); for an account password use the username and password fields")
+		v.Add(field, "not a DHIS2 personal access token: tokens start with \"d2pat_\" (create one in DHIS2 under Profile → Personal access tokens, available from DHIS2 2.37); for an account password use the username and password fields")
 	case trimmed != token || strings.ContainsAny(token, " \t\r\n"):
-		v.add(field, "contains white space: paste the d2pat_… value only")
+		v.Add(field, "contains white space: paste the d2pat_… value only")
 	case len(token) == len(patPrefix):
-		v.add(field, "incomplete: only the \"d2pat_\" prefix was given")
+		v.Add(field, "incomplete: only the \"d2pat_\" prefix was given")
 	case len(token) > maxSecretLen:
-		v.add(field, "too long for a personal access token")
+		v.Add(field, "too long for a personal access token")
 	case strings.IndexFunc(token[len(patPrefix):], notTokenRune) >= 0:
-		v.add(field, "contains characters that never occur in a DHIS2 personal access token (letters, digits, '+', '/', '=', '-' and '_' only): was it copied with quotes or punctuation?")
+		v.Add(field, "contains characters that never occur in a DHIS2 personal access token (letters, digits, '+', '/', '=', '-' and '_' only): was it copied with quotes or punctuation?")
 	}
 }
 
