@@ -13,7 +13,13 @@ import (
 	orchestratorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/orchestrator/v1"
 	"github.com/dhis2sync/dhis2sync/proto/openapi"
 	"github.com/grpc-ecosystem/grpc-gateway/v2/runtime"
+	// Registers google.rpc.BadRequest, PreconditionFailure and the other standard error details, so that the
+	// services' details can be written into REST error bodies.
+	_ "google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/reflect/protoregistry"
+	"google.golang.org/protobuf/types/known/anypb"
 )
 
 const (
@@ -149,9 +155,31 @@ func (g *Gateway) writeError(w http.ResponseWriter, r *http.Request, err error) 
 }
 
 // errorHandler is grpc-gateway's, with a standard WWW-Authenticate challenge on 401 (RFC 6750 §3) in place of
-// the error message grpc-gateway puts there.
+// the error message grpc-gateway puts there, and with every error detail the gateway cannot describe left out:
+// grpc-gateway answers a detail of an unknown type with HTTP 500 "failed to marshal error message", which would
+// hide the status and the field violations a client needs.
 func errorHandler(ctx context.Context, mux *runtime.ServeMux, m runtime.Marshaler, w http.ResponseWriter, r *http.Request, err error) {
-	runtime.DefaultHTTPErrorHandler(ctx, mux, m, challengeWriter{w}, r, err)
+	runtime.DefaultHTTPErrorHandler(ctx, mux, m, challengeWriter{w}, r, describableDetails(err))
+}
+
+// describableDetails returns err with only the details whose types are registered in this binary.
+func describableDetails(err error) error {
+	st, ok := status.FromError(err)
+	if !ok {
+		return err
+	}
+	p := st.Proto()
+	kept := make([]*anypb.Any, 0, len(p.GetDetails()))
+	for _, d := range p.GetDetails() {
+		if _, err := protoregistry.GlobalTypes.FindMessageByURL(d.GetTypeUrl()); err == nil {
+			kept = append(kept, d)
+		}
+	}
+	if len(kept) == len(p.GetDetails()) {
+		return err
+	}
+	p.Details = kept
+	return status.FromProto(p).Err()
 }
 
 type challengeWriter struct{ http.ResponseWriter }

@@ -17,10 +17,14 @@ import (
 	configv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/config/v1"
 	instancev1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/instance/v1"
 	orchestratorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/orchestrator/v1"
+	"github.com/dhis2sync/dhis2sync/services/platform/fielderr"
 	"github.com/dhis2sync/dhis2sync/services/platform/grpcx"
 	"github.com/dhis2sync/dhis2sync/services/platform/testenv"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/anypb"
 )
 
 const (
@@ -66,6 +70,22 @@ func (f *fakeInstances) CreateInstance(ctx context.Context, req *instancev1.Crea
 
 type fakeConfigs struct {
 	configv1.UnimplementedConfigServiceServer
+}
+
+// CreateConfig refuses every configuration with field violations, as the config service does.
+func (fakeConfigs) CreateConfig(context.Context, *configv1.CreateConfigRequest) (*configv1.CreateConfigResponse, error) {
+	return nil, fielderr.Status(codes.InvalidArgument, "invalid configuration", []fielderr.Violation{
+		{Field: "sourceId", Description: "no instance has this id: choose a registered source"},
+		{Field: "schedule.cron", Description: "not a cron expression"},
+	})
+}
+
+// UpdateConfig answers with a detail whose type no binary of dhis2sync registers.
+func (fakeConfigs) UpdateConfig(context.Context, *configv1.UpdateConfigRequest) (*configv1.UpdateConfigResponse, error) {
+	st := status.New(codes.FailedPrecondition, "configuration is in use")
+	p := st.Proto()
+	p.Details = append(p.Details, &anypb.Any{TypeUrl: "type.googleapis.com/example.Unknown", Value: []byte{8, 1}})
+	return nil, status.FromProto(p).Err()
 }
 
 // fakeOrchestrator serves LaunchConfig and, when watch is set, WatchJob.
