@@ -13,9 +13,9 @@ import (
 	extractorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/extractor/v1"
 	instancev1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/instance/v1"
 	loaderv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/loader/v1"
+	"github.com/dhis2sync/dhis2sync/services/dhis2sim"
 	"github.com/dhis2sync/dhis2sync/services/extractor"
 	"github.com/dhis2sync/dhis2sync/services/internal/dhis2"
-	"github.com/dhis2sync/dhis2sync/services/internal/dhis2/dhis2test"
 	"github.com/dhis2sync/dhis2sync/services/internal/metadataplan"
 	"github.com/dhis2sync/dhis2sync/services/loader"
 	"github.com/dhis2sync/dhis2sync/services/platform/natsx"
@@ -44,7 +44,7 @@ type syncHarness struct {
 	tb       testing.TB
 	ctx      context.Context
 	nc       *natsx.Conn
-	src, dst *dhis2test.Server
+	src, dst *dhis2sim.Server
 	x        *extractor.Extractor
 	l        *loader.Loader
 }
@@ -58,8 +58,8 @@ func newSyncHarness(tb testing.TB, srcVersion, dstVersion string) *syncHarness {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(nc.Close)
-	src, srcTS := dhis2test.NewTestServer(tb, dhis2test.Options{Version: srcVersion, Seed: 1})
-	dst, dstTS := dhis2test.NewTestServer(tb, dhis2test.Options{Version: dstVersion, Seed: 2})
+	src, srcTS := dhis2sim.NewTestServer(tb, dhis2sim.Options{Version: srcVersion, Seed: 1})
+	dst, dstTS := dhis2sim.NewTestServer(tb, dhis2sim.Options{Version: dstVersion, Seed: 2})
 	reg := registry{"src": srcTS.URL, "dst": dstTS.URL}
 	tune := func(o *dhis2.Options) {
 		o.Retry = dhis2.RetryPolicy{MaxAttempts: 2, BaseDelay: 10 * time.Millisecond, MaxDelay: 50 * time.Millisecond}

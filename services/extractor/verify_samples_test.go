@@ -9,7 +9,7 @@ import (
 )
 
 // samplesDir holds real DHIS2 metadata packages (the simulator's golden samples).
-const samplesDir = "../internal/dhis2/dhis2test/testdata"
+const samplesDir = "../dhis2sim/testdata"
 
 // TestSampleSyncVerifiesAcrossVersions copies each real metadata package from a 2.39 source (legacy sharing
 // fields next to the sharing object) to a 2.41 destination (sharing object only), every family included, and

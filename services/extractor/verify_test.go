@@ -10,9 +10,9 @@ import (
 	"testing"
 
 	extractorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/extractor/v1"
+	"github.com/dhis2sync/dhis2sync/services/dhis2sim"
+	"github.com/dhis2sync/dhis2sync/services/dhis2sim/demodata"
 	"github.com/dhis2sync/dhis2sync/services/extractor"
-	"github.com/dhis2sync/dhis2sync/services/internal/demodata"
-	"github.com/dhis2sync/dhis2sync/services/internal/dhis2/dhis2test"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -23,7 +23,7 @@ func newDataVerifyHarness(t *testing.T) (*syncHarness, []demodata.DataValue) {
 	t.Helper()
 	h := newSyncHarness(t, "2.40.1", "2.41.0")
 	scale := demodata.Scale{Name: "custom", OrgUnits: 20, DataElements: 30, DataValues: 600}
-	for _, s := range []*dhis2test.Server{h.src, h.dst} {
+	for _, s := range []*dhis2sim.Server{h.src, h.dst} {
 		if err := s.LoadDemo(demodata.New(7, scale)); err != nil {
 			t.Fatal(err)
 		}
@@ -39,7 +39,7 @@ func newDataVerifyHarness(t *testing.T) (*syncHarness, []demodata.DataValue) {
 }
 
 // postValues imports data values into a simulator the way a DHIS2 client does.
-func postValues(t *testing.T, s *dhis2test.Server, strategy string, values ...demodata.DataValue) {
+func postValues(t *testing.T, s *dhis2sim.Server, strategy string, values ...demodata.DataValue) {
 	t.Helper()
 	body, err := json.Marshal(map[string]any{"dataValues": values})
 	if err != nil {

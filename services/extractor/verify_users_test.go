@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/dhis2sync/dhis2sync/services/dhis2sim/demodata"
 	"github.com/dhis2sync/dhis2sync/services/extractor"
-	"github.com/dhis2sync/dhis2sync/services/internal/demodata"
 )
 
 // Every DHIS2 has its own "admin" account and Superuser role. The demo source has them under other UIDs than

@@ -18,7 +18,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	instancev1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/instance/v1"
-	"github.com/dhis2sync/dhis2sync/services/internal/dhis2/dhis2test"
+	"github.com/dhis2sync/dhis2sync/services/dhis2sim"
 	"github.com/dhis2sync/dhis2sync/services/platform/natsx"
 )
 
@@ -257,7 +257,7 @@ func TestAgainstSimulator(t *testing.T) {
 	e := newTestEnv(t)
 	for _, version := range []string{"2.36.13", "2.39.1", "2.42.0"} {
 		t.Run(version, func(t *testing.T) {
-			_, ts := dhis2test.NewTestServer(t, dhis2test.Options{Version: version})
+			_, ts := dhis2sim.NewTestServer(t, dhis2sim.Options{Version: version})
 			in := e.create(t, &instancev1.CreateInstanceRequest{Name: "sim " + version, BaseUrl: ts.URL, Username: "admin", Password: "district"})
 			r, err := e.client.TestConnection(t.Context(), &instancev1.TestConnectionRequest{Id: in.GetId()})
 			if err != nil {

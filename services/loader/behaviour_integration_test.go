@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dhis2sync/dhis2sync/services/internal/demodata"
-	"github.com/dhis2sync/dhis2sync/services/internal/dhis2/dhis2test"
+	"github.com/dhis2sync/dhis2sync/services/dhis2sim"
+	"github.com/dhis2sync/dhis2sync/services/dhis2sim/demodata"
 	"github.com/dhis2sync/dhis2sync/services/loader"
 )
 
@@ -72,7 +72,7 @@ func TestLoaderRestartResumesWithoutDuplicates(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{srcVersion: "2.39.1", dstVersion: "2.41.0", scale: &demodata.Small})
 	// The second import request hangs long enough for the loader to be stopped in the middle of the step.
-	h.dst.SetFaults([]dhis2test.Fault{{Action: "delay", Delay: 3 * time.Second, Method: "POST", Pattern: "*/api/metadata", After: 1, Times: 1}})
+	h.dst.SetFaults([]dhis2sim.Fault{{Action: "delay", Delay: 3 * time.Second, Method: "POST", Pattern: "*/api/metadata", After: 1, Times: 1}})
 	job, step := "restart", stepSpec{name: "ou", resources: []string{"organisationUnits"},
 		params: map[string]string{"order": "level:asc"}, pageSize: 10, batchSize: 10}
 	res := h.watchResults(job)
@@ -108,7 +108,7 @@ func TestTransientFailuresAreRetried(t *testing.T) {
 	h := newHarness(t, harnessOptions{srcVersion: "2.39.1", dstVersion: "2.41.0", scale: &demodata.Small})
 	// More 503s than the DHIS2 client's own retries absorb: the loader's backoff (and JetStream redelivery)
 	// carries the step through.
-	h.dst.SetFaults([]dhis2test.Fault{{Action: "status", Status: 503, Method: "POST", Pattern: "*/api/metadata", Times: 7}})
+	h.dst.SetFaults([]dhis2sim.Fault{{Action: "status", Status: 503, Method: "POST", Pattern: "*/api/metadata", Times: 7}})
 	byStep, _ := h.sync("flaky", []stepSpec{{name: "ou", resources: []string{"organisationUnits"},
 		params: map[string]string{"order": "level:asc"}, pageSize: 50, final: true}})
 	for _, r := range byStep["ou"] {

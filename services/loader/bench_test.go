@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dhis2sync/dhis2sync/services/internal/demodata"
-	"github.com/dhis2sync/dhis2sync/services/internal/dhis2/dhis2test"
+	"github.com/dhis2sync/dhis2sync/services/dhis2sim"
+	"github.com/dhis2sync/dhis2sync/services/dhis2sim/demodata"
 	"github.com/dhis2sync/dhis2sync/services/internal/metadataplan"
 	"github.com/dhis2sync/dhis2sync/services/loader"
 )
@@ -28,13 +28,13 @@ import (
 // "2.41*0.1" is ten times faster). Run: go test ./loader -run '^$' -bench MetadataSync -benchtime 1x
 func BenchmarkMetadataSync(b *testing.B) {
 	costName := envOr("DHIS2SYNC_BENCH_COST", "2.41")
-	dstCost, err := dhis2test.ParseCostModel(costName)
+	dstCost, err := dhis2sim.ParseCostModel(costName)
 	if err != nil {
 		b.Fatal(err)
 	}
 	// The source's own import cost would only slow down loading the demo data.
-	srcCost, _ := dhis2test.ParseCostModel(costName)
-	delete(srcCost.Endpoints, dhis2test.EndpointMetadataImport)
+	srcCost, _ := dhis2sim.ParseCostModel(costName)
+	delete(srcCost.Endpoints, dhis2sim.EndpointMetadataImport)
 	for _, name := range strings.Split(envOr("DHIS2SYNC_BENCH_SCALES", "small"), ",") {
 		scale, err := demodata.ScaleByName(name)
 		if err != nil {
@@ -106,7 +106,7 @@ func benchSteps(tb testing.TB, mode string) []stepSpec {
 // metadataLimit is what the simulated DHIS2 alone needs: every collection read in pages of pageSize, plus
 // one import request carrying every object (an atomic metadata import cannot start before its package is
 // complete, so export and import add up; PERFORMANCE.md §3).
-func metadataLimit(tb testing.TB, cost dhis2test.CostModel, src *dhis2test.Server, pageSize int) time.Duration {
+func metadataLimit(tb testing.TB, cost dhis2sim.CostModel, src *dhis2sim.Server, pageSize int) time.Duration {
 	var total time.Duration
 	n := 0
 	for _, s := range planSteps(tb, int32(pageSize)) {
@@ -116,13 +116,13 @@ func metadataLimit(tb testing.TB, cost dhis2test.CostModel, src *dhis2test.Serve
 				continue
 			}
 			n += k
-			total += cost.EstimateTotal(dhis2test.EndpointMetadataList, k, pageSize, 1)
+			total += cost.EstimateTotal(dhis2sim.EndpointMetadataList, k, pageSize, 1)
 		}
 	}
-	return total + cost.Estimate(dhis2test.EndpointMetadataImport, n, 1)
+	return total + cost.Estimate(dhis2sim.EndpointMetadataImport, n, 1)
 }
 
-func countObjects(tb testing.TB, src *dhis2test.Server) int {
+func countObjects(tb testing.TB, src *dhis2sim.Server) int {
 	n := 0
 	for _, s := range planSteps(tb, 1000) {
 		for _, r := range s.resources {

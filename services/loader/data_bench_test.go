@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dhis2sync/dhis2sync/services/internal/demodata"
-	"github.com/dhis2sync/dhis2sync/services/internal/dhis2/dhis2test"
+	"github.com/dhis2sync/dhis2sync/services/dhis2sim"
+	"github.com/dhis2sync/dhis2sync/services/dhis2sim/demodata"
 	"github.com/dhis2sync/dhis2sync/services/loader"
 )
 
@@ -22,7 +22,7 @@ import (
 //
 //	cd services && DHIS2SYNC_BENCH_COST='2.41' go test ./loader -run '^$' -bench DataValuesSync -benchtime 1x -timeout 30m
 func BenchmarkDataValuesSync(b *testing.B) {
-	cost, err := dhis2test.ParseCostModel(envOr("DHIS2SYNC_BENCH_COST", "2.41"))
+	cost, err := dhis2sim.ParseCostModel(envOr("DHIS2SYNC_BENCH_COST", "2.41"))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -33,11 +33,11 @@ func BenchmarkDataValuesSync(b *testing.B) {
 	shapes := []struct {
 		name string
 		step dataStep
-		cost dhis2test.CostModel
+		cost dhis2sim.CostModel
 	}{
 		{"naive", dataStep{pageSize: 50, batchSize: 50, maxInFlight: 1}, cost},
 		{"pipeline", dataStep{maxInFlight: inFlight}, cost},
-		{"ceiling", dataStep{maxInFlight: inFlight}, dhis2test.CostModel{}},
+		{"ceiling", dataStep{maxInFlight: inFlight}, dhis2sim.CostModel{}},
 	}
 	for _, sh := range shapes {
 		b.Run(sh.name, func(b *testing.B) {
@@ -60,9 +60,9 @@ func BenchmarkDataValuesSync(b *testing.B) {
 				if batch == 0 {
 					batch = loader.DefaultDataRequestValues
 				}
-				limit := cost.EstimateTotal(dhis2test.EndpointDataValuesImport, n, batch, streams)
+				limit := cost.EstimateTotal(dhis2sim.EndpointDataValuesImport, n, batch, streams)
 				if sh.name != "naive" {
-					naive := cost.EstimateTotal(dhis2test.EndpointDataValuesImport, n, 50, 1)
+					naive := cost.EstimateTotal(dhis2sim.EndpointDataValuesImport, n, 50, 1)
 					b.Logf("naive model time for comparison: %s", naive)
 				}
 				b.ReportMetric(float64(n)/wall.Seconds(), "values/s")

@@ -10,10 +10,10 @@ import (
 	batchv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/batch/v1"
 	extractorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/extractor/v1"
 	loaderv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/loader/v1"
+	"github.com/dhis2sync/dhis2sync/services/dhis2sim"
+	"github.com/dhis2sync/dhis2sync/services/dhis2sim/demodata"
 	"github.com/dhis2sync/dhis2sync/services/extractor"
-	"github.com/dhis2sync/dhis2sync/services/internal/demodata"
 	"github.com/dhis2sync/dhis2sync/services/internal/dhis2"
-	"github.com/dhis2sync/dhis2sync/services/internal/dhis2/dhis2test"
 	"github.com/dhis2sync/dhis2sync/services/loader"
 	"github.com/dhis2sync/dhis2sync/services/platform/natsx"
 	"github.com/dhis2sync/dhis2sync/services/platform/testenv"
@@ -25,9 +25,9 @@ type dataRig struct {
 	tb    testing.TB
 	ctx   context.Context
 	nc    *natsx.Conn
-	src   *dhis2test.Server
+	src   *dhis2sim.Server
 	srcC  *dhis2.Client
-	dsts  map[string]*dhis2test.Server
+	dsts  map[string]*dhis2sim.Server
 	dstCs map[string]*dhis2.Client
 	x     *extractor.Extractor
 	l     *loader.Loader
@@ -38,7 +38,7 @@ type dataRigOptions struct {
 	srcVersion  string
 	dstVersions map[string]string // destination id → version
 	scale       demodata.Scale
-	cost        dhis2test.CostModel
+	cost        dhis2sim.CostModel
 	loaderOpts  loader.Options
 	clientTune  func(*dhis2.Options)
 }
@@ -52,7 +52,7 @@ func newDataRig(tb testing.TB, o dataRigOptions) *dataRig {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(nc.Close)
-	r := &dataRig{tb: tb, ctx: ctx, nc: nc, dsts: map[string]*dhis2test.Server{}, dstCs: map[string]*dhis2.Client{},
+	r := &dataRig{tb: tb, ctx: ctx, nc: nc, dsts: map[string]*dhis2sim.Server{}, dstCs: map[string]*dhis2.Client{},
 		gen: demodata.New(7, o.scale)}
 	var srcURL string
 	r.src, srcURL = newSim(tb, o.srcVersion, o.cost)
@@ -239,7 +239,7 @@ func uids(objs []map[string]any) []string {
 	return out
 }
 
-func roots(s *dhis2test.Server) []string {
+func roots(s *dhis2sim.Server) []string {
 	var out []string
 	for _, o := range s.Objects("organisationUnits") {
 		if o["parent"] == nil {

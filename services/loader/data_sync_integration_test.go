@@ -7,9 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dhis2sync/dhis2sync/services/internal/demodata"
+	"github.com/dhis2sync/dhis2sync/services/dhis2sim"
+	"github.com/dhis2sync/dhis2sync/services/dhis2sim/demodata"
 	"github.com/dhis2sync/dhis2sync/services/internal/dhis2"
-	"github.com/dhis2sync/dhis2sync/services/internal/dhis2/dhis2test"
 )
 
 // The small demo's 10,000 values go from 2.40 to 2.41; then values are changed, added and deleted on the
@@ -188,7 +188,7 @@ func TestDataSyncMissingMetadataIsReportedAndTheRestImported(t *testing.T) {
 	}
 }
 
-func dropDataElement(t *testing.T, s *dhis2test.Server, uid string) {
+func dropDataElement(t *testing.T, s *dhis2sim.Server, uid string) {
 	t.Helper()
 	for _, ds := range s.Objects("dataSets") {
 		var keep []any
@@ -211,7 +211,7 @@ func dropDataElement(t *testing.T, s *dhis2test.Server, uid string) {
 	}
 }
 
-func dropOrgUnit(t *testing.T, s *dhis2test.Server, uid string) {
+func dropOrgUnit(t *testing.T, s *dhis2sim.Server, uid string) {
 	t.Helper()
 	for _, ds := range s.Objects("dataSets") {
 		ds["organisationUnits"] = without(ds["organisationUnits"], uid)
@@ -225,7 +225,7 @@ func dropOrgUnit(t *testing.T, s *dhis2test.Server, uid string) {
 	}
 }
 
-func dropFromGroups(t *testing.T, s *dhis2test.Server, groups, member, uid string) {
+func dropFromGroups(t *testing.T, s *dhis2sim.Server, groups, member, uid string) {
 	t.Helper()
 	for _, g := range s.Objects(groups) {
 		before := fmt.Sprint(g[member])
@@ -259,7 +259,7 @@ func asList(v any) []any {
 func TestDataSyncRetriesATemporarilyUnavailableDestination(t *testing.T) {
 	t.Parallel()
 	r := newDataRig(t, dataRigOptions{srcVersion: "2.40.0", dstVersions: map[string]string{"dst": "2.41.0"}, scale: demodata.Small})
-	faults, err := dhis2test.ParseFaults("status=503@POST /api/dataValueSets,times=6")
+	faults, err := dhis2sim.ParseFaults("status=503@POST /api/dataValueSets,times=6")
 	if err != nil {
 		t.Fatal(err)
 	}

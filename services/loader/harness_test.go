@@ -15,10 +15,10 @@ import (
 	extractorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/extractor/v1"
 	instancev1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/instance/v1"
 	loaderv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/loader/v1"
+	"github.com/dhis2sync/dhis2sync/services/dhis2sim"
+	"github.com/dhis2sync/dhis2sync/services/dhis2sim/demodata"
 	"github.com/dhis2sync/dhis2sync/services/extractor"
-	"github.com/dhis2sync/dhis2sync/services/internal/demodata"
 	"github.com/dhis2sync/dhis2sync/services/internal/dhis2"
-	"github.com/dhis2sync/dhis2sync/services/internal/dhis2/dhis2test"
 	"github.com/dhis2sync/dhis2sync/services/internal/metadataplan"
 	"github.com/dhis2sync/dhis2sync/services/loader"
 	"github.com/dhis2sync/dhis2sync/services/platform/natsx"
@@ -72,7 +72,7 @@ type harness struct {
 	tb       testing.TB
 	ctx      context.Context
 	nc       *natsx.Conn
-	src, dst *dhis2test.Server
+	src, dst *dhis2sim.Server
 	srcURL   string
 	dstURL   string
 	registry instancev1.InstanceServiceClient
@@ -85,7 +85,7 @@ type harness struct {
 type harnessOptions struct {
 	srcVersion, dstVersion string
 	scale                  *demodata.Scale
-	srcCost, dstCost       dhis2test.CostModel
+	srcCost, dstCost       dhis2sim.CostModel
 	loaderOpts             loader.Options
 }
 
@@ -136,15 +136,15 @@ func (h *harness) stopLoader() {
 	h.l.Wait()
 }
 
-func newSim(tb testing.TB, version string, cost dhis2test.CostModel) (*dhis2test.Server, string) {
-	s, ts := dhis2test.NewTestServer(tb, dhis2test.Options{Version: version, Cost: cost, Seed: 1})
+func newSim(tb testing.TB, version string, cost dhis2sim.CostModel) (*dhis2sim.Server, string) {
+	s, ts := dhis2sim.NewTestServer(tb, dhis2sim.Options{Version: version, Cost: cost, Seed: 1})
 	return s, ts.URL
 }
 
 // loadDemoMetadata imports demo metadata into a simulator through POST /api/metadata. The demo generator and
 // the simulator both create an "admin" user and a "Superuser" role, so the demo's are mapped onto the
 // simulator's own before the import.
-func loadDemoMetadata(tb testing.TB, s *dhis2test.Server, url string, scale demodata.Scale) {
+func loadDemoMetadata(tb testing.TB, s *dhis2sim.Server, url string, scale demodata.Scale) {
 	tb.Helper()
 	md := demodata.New(7, scale).Metadata()
 	var pairs []string

@@ -3,8 +3,8 @@ package loader_test
 import (
 	"testing"
 
+	"github.com/dhis2sync/dhis2sync/services/dhis2sim/demodata"
 	"github.com/dhis2sync/dhis2sync/services/extractor"
-	"github.com/dhis2sync/dhis2sync/services/internal/demodata"
 )
 
 func TestMetadataSyncCopiesEverythingAndVerifies(t *testing.T) {

@@ -8,7 +8,7 @@ import (
 	batchv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/batch/v1"
 	extractorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/extractor/v1"
 	loaderv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/loader/v1"
-	"github.com/dhis2sync/dhis2sync/services/internal/demodata"
+	"github.com/dhis2sync/dhis2sync/services/dhis2sim/demodata"
 	"github.com/dhis2sync/dhis2sync/services/internal/dhis2"
 )
 

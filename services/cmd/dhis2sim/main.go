@@ -1,4 +1,4 @@
-// Command dhis2sim serves a simulated DHIS2 Web API (package dhis2test) for tests, demos and benchmarks.
+// Command dhis2sim serves a simulated DHIS2 Web API (package dhis2sim) for tests, demos and benchmarks.
 package main
 
 import (

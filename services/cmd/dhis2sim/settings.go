@@ -9,8 +9,8 @@ import (
 	"log/slog"
 	"strings"
 
-	"github.com/dhis2sync/dhis2sync/services/internal/demodata"
-	"github.com/dhis2sync/dhis2sync/services/internal/dhis2/dhis2test"
+	"github.com/dhis2sync/dhis2sync/services/dhis2sim"
+	"github.com/dhis2sync/dhis2sync/services/dhis2sim/demodata"
 )
 
 var errHelp = errors.New("help requested")
@@ -57,7 +57,7 @@ func parseSettings(args []string, out io.Writer) (settings, error) {
 	fs.IntVar(&s.counts.DataValues, "data-values", -1, "override the scale's data value count")
 	fs.IntVar(&s.counts.Events, "events", -1, "override the scale's event count")
 	fs.IntVar(&s.counts.TrackedEntities, "tracked-entities", -1, "override the scale's tracked entity count")
-	fs.StringVar(&s.costModel, "cost-model", "none", "latency model: none or a profile ("+strings.Join(dhis2test.CostProfiles(), ", ")+"), optionally scaled as 2.41*0.1")
+	fs.StringVar(&s.costModel, "cost-model", "none", "latency model: none or a profile ("+strings.Join(dhis2sim.CostProfiles(), ", ")+"), optionally scaled as 2.41*0.1")
 	fs.StringVar(&s.faults, "faults", "", "fault spec (see above)")
 	fs.StringVar(&s.state, "state", "", "snapshot file read at start and written at stop")
 	fs.Int64Var(&s.randomSeed, "random-seed", 1, "seed for demo data, generated UIDs and fault probabilities")
@@ -107,17 +107,17 @@ func run(ctx context.Context, s settings, log *slog.Logger) error {
 }
 
 // newServer builds the simulator the settings describe: restored from --state when the file exists, else
-// seeded with the demo through dhis2test.LoadDemo (the same path tests use) or left empty.
-func newServer(s settings, log *slog.Logger) (*dhis2test.Server, error) {
-	cost, err := dhis2test.ParseCostModel(s.costModel)
+// seeded with the demo through dhis2sim.LoadDemo (the same path tests use) or left empty.
+func newServer(s settings, log *slog.Logger) (*dhis2sim.Server, error) {
+	cost, err := dhis2sim.ParseCostModel(s.costModel)
 	if err != nil {
 		return nil, err
 	}
-	faults, err := dhis2test.ParseFaults(s.faults)
+	faults, err := dhis2sim.ParseFaults(s.faults)
 	if err != nil {
 		return nil, err
 	}
-	srv, err := dhis2test.New(dhis2test.Options{Version: s.version, Username: s.username, Password: s.password,
+	srv, err := dhis2sim.New(dhis2sim.Options{Version: s.version, Username: s.username, Password: s.password,
 		Token: s.token, Cost: cost, Faults: faults, Seed: s.randomSeed, Logger: log})
 	if err != nil {
 		return nil, err

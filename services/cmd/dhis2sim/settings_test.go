@@ -8,14 +8,14 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/dhis2sync/dhis2sync/services/internal/demodata"
-	"github.com/dhis2sync/dhis2sync/services/internal/dhis2/dhis2test"
+	"github.com/dhis2sync/dhis2sync/services/dhis2sim"
+	"github.com/dhis2sync/dhis2sync/services/dhis2sim/demodata"
 )
 
 var small = []string{"--seed", "demo", "--org-units", "20", "--data-elements", "30", "--data-values", "500",
 	"--events", "0", "--tracked-entities", "0"}
 
-// The binary seeds the demo exactly as dhis2test.LoadDemo does for tests: same objects, same sign-in.
+// The binary seeds the demo exactly as dhis2sim.LoadDemo does for tests: same objects, same sign-in.
 func TestDemoSeedMatchesLoadDemo(t *testing.T) {
 	for _, args := range [][]string{{"--version", "2.39.1"}, {"--version", "2.36.0", "--username", "sync"}} {
 		t.Run(args[1], func(t *testing.T) {
@@ -27,7 +27,7 @@ func TestDemoSeedMatchesLoadDemo(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			want, err := dhis2test.New(dhis2test.Options{Version: s.version, Username: s.username, Seed: s.randomSeed})
+			want, err := dhis2sim.New(dhis2sim.Options{Version: s.version, Username: s.username, Seed: s.randomSeed})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -7,8 +7,8 @@ import (
 	"os"
 	"testing"
 
+	"github.com/dhis2sync/dhis2sync/services/dhis2sim"
 	"github.com/dhis2sync/dhis2sync/services/internal/dhis2"
-	"github.com/dhis2sync/dhis2sync/services/internal/dhis2/dhis2test"
 )
 
 var simulatorVersions = []string{"2.36.0", "2.37.0", "2.38.0", "2.39.0", "2.40.0", "2.41.0", "2.42.0"}
@@ -45,7 +45,7 @@ func versionedPayload(t *testing.T, to dhis2.Version) (map[string][]map[string]a
 func TestClientAgainstSimulator(t *testing.T) {
 	for _, v := range simulatorVersions {
 		t.Run(v, func(t *testing.T) {
-			_, ts := dhis2test.NewTestServer(t, dhis2test.Options{Version: v})
+			_, ts := dhis2sim.NewTestServer(t, dhis2sim.Options{Version: v})
 			c, err := dhis2.New(dhis2.Options{BaseURL: ts.URL + "/api", Auth: dhis2.Auth{Username: "admin", Password: "district"}})
 			if err != nil {
 				t.Fatal(err)

@@ -1,0 +1,31 @@
+package dhis2sim
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestDecodeDataValueSet(t *testing.T) {
+	in := `{"dataSet":"ds1","completeDate":"2024-01-01","extra":{"a":[1,{"b":"]"}]},"period":"202401",
+	 "dataValues":[{"dataElement":"de1","value":12.5,"comment":"caf\u00e9 \"x\"\n","followup":true,"orgUnit":"ou1","x":[1,2]},
+	               {"dataElement":"de2","value":null,"deleted":true},{}],"orgUnit":"ouTop"}`
+	set, err := decodeDataValueSet(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if set.DataSet != "ds1" || set.Period != "202401" || set.OrgUnit != "ouTop" || len(set.Values) != 3 {
+		t.Fatalf("set %+v", set)
+	}
+	v := set.Values[0]
+	if val, ok := v.value(); !ok || val != "12.5" || *v.Comment != "café \"x\"\n" || !*v.FollowUp || v.OrgUnit != "ou1" {
+		t.Fatalf("value 0 %+v", v)
+	}
+	if _, ok := set.Values[1].value(); ok || !*set.Values[1].Deleted {
+		t.Fatalf("value 1 %+v", set.Values[1])
+	}
+	for _, bad := range []string{``, `[]`, `{"dataValues":[1]}`, `{"dataValues":[{"value":tru}]}`, `{"dataValues":[{"value":"x}]}`, `{"a" 1}`} {
+		if _, err := decodeDataValueSet(strings.NewReader(bad)); err == nil {
+			t.Errorf("%q accepted", bad)
+		}
+	}
+}
