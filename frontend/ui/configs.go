@@ -6,7 +6,7 @@ import (
 
 	configv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/config/v1"
 
-	"github.com/dhis2sync/dhis2sync/frontend/gateway"
+	"github.com/dhis2sync/dhis2sync/proto/apiclient"
 )
 
 type configListData struct {
@@ -77,12 +77,12 @@ func (s *Server) configSave(w http.ResponseWriter, r *http.Request, title string
 			redirect(w, r, "/configs?flash=Configuration+saved.")
 			return
 		}
-		if gateway.FieldErrors(err) == nil && gateway.StatusOf(err) != http.StatusBadRequest {
+		if apiclient.FieldErrors(err) == nil && apiclient.StatusOf(err) != http.StatusBadRequest {
 			s.fail(w, r, err)
 			return
 		}
 		errs = map[string]string{}
-		maps.Copy(errs, gateway.FieldErrors(err))
+		maps.Copy(errs, apiclient.FieldErrors(err))
 	}
 	instances, lerr := gw.ListInstances(r.Context())
 	if lerr != nil {
@@ -94,7 +94,7 @@ func (s *Server) configSave(w http.ResponseWriter, r *http.Request, title string
 	p := s.newPage(r, title, "configs", form)
 	p.Status = http.StatusUnprocessableEntity
 	p.Alert = translate(p.Lang, "The configuration was not saved: correct the highlighted fields.")
-	if err != nil && len(gateway.FieldErrors(err)) == 0 {
+	if err != nil && len(apiclient.FieldErrors(err)) == 0 {
 		_, p.Alert = describe(p.Lang, err)
 	}
 	s.render(w, r, "config_form", p)

@@ -11,7 +11,7 @@ import (
 	instancev1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/instance/v1"
 	orchestratorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/orchestrator/v1"
 
-	"github.com/dhis2sync/dhis2sync/frontend/gateway"
+	"github.com/dhis2sync/dhis2sync/proto/apiclient"
 )
 
 type overviewData struct {
@@ -58,14 +58,14 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
 	wg.Go(func() { instances, errs[0] = gw.ListInstances(ctx) })
 	wg.Go(func() { configs, errs[1] = gw.ListConfigs(ctx) })
 	wg.Go(func() {
-		running, errs[2] = gw.ListJobs(ctx, gateway.JobFilter{Statuses: []orchestratorv1.JobStatus{orchestratorv1.JobStatus_JOB_STATUS_RUNNING}, PageSize: 1})
+		running, errs[2] = gw.ListJobs(ctx, apiclient.JobFilter{Statuses: []orchestratorv1.JobStatus{orchestratorv1.JobStatus_JOB_STATUS_RUNNING}, PageSize: 1})
 	})
 	wg.Go(func() {
-		lastDay, errs[3] = gw.ListJobs(ctx, gateway.JobFilter{CreatedAfter: now.Add(-24 * time.Hour), PageSize: 1})
+		lastDay, errs[3] = gw.ListJobs(ctx, apiclient.JobFilter{CreatedAfter: now.Add(-24 * time.Hour), PageSize: 1})
 	})
-	wg.Go(func() { recent, errs[4] = gw.ListJobs(ctx, gateway.JobFilter{PageSize: 8}) })
+	wg.Go(func() { recent, errs[4] = gw.ListJobs(ctx, apiclient.JobFilter{PageSize: 8}) })
 	weekStart := startOfDay(now.In(ri.loc)).AddDate(0, 0, -6)
-	wg.Go(func() { wk, errs[5] = gw.ListJobs(ctx, gateway.JobFilter{CreatedAfter: weekStart, PageSize: 500}) })
+	wg.Go(func() { wk, errs[5] = gw.ListJobs(ctx, apiclient.JobFilter{CreatedAfter: weekStart, PageSize: 500}) })
 	wg.Wait()
 
 	p := s.newPage(r, "Overview", "overview", nil)
@@ -74,7 +74,7 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
 		if err == nil {
 			continue
 		}
-		if gateway.IsUnauthenticated(err) {
+		if apiclient.IsUnauthenticated(err) {
 			s.fail(w, r, err)
 			return
 		}

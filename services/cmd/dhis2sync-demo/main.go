@@ -11,10 +11,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dhis2sync/dhis2sync/proto/apiclient"
 	configv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/config/v1"
 	instancev1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/instance/v1"
 	orchestratorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/orchestrator/v1"
-	"github.com/dhis2sync/dhis2sync/services/internal/apiclient"
 )
 
 func main() {
@@ -35,8 +35,8 @@ func main() {
 }
 
 func run(ctx context.Context, gateway, user, password, sourceURL, destURL, syncType string) error {
-	c := apiclient.New(gateway)
-	if err := c.Login(ctx, user, password); err != nil {
+	c, err := apiclient.New(gateway, nil).SignIn(ctx, user, password)
+	if err != nil {
 		return fmt.Errorf("sign in to %s as %s: %w", gateway, user, err)
 	}
 	src, err := ensureInstance(ctx, c, "Demo source (national)", sourceURL, true, false)
@@ -48,7 +48,7 @@ func run(ctx context.Context, gateway, user, password, sourceURL, destURL, syncT
 		return err
 	}
 	for _, in := range []*instancev1.Instance{src, dst} {
-		res, err := c.TestConnection(ctx, in.GetId())
+		res, err := c.TestInstance(ctx, in.GetId())
 		if err != nil {
 			return fmt.Errorf("test %s: %w", in.GetName(), err)
 		}
@@ -72,7 +72,7 @@ func run(ctx context.Context, gateway, user, password, sourceURL, destURL, syncT
 		return fmt.Errorf("create configuration: %w", err)
 	}
 	fmt.Printf("  configuration %q created\n", cfg.GetName())
-	job, err := c.Launch(ctx, cfg.GetId(), false)
+	job, err := c.LaunchConfig(ctx, &orchestratorv1.LaunchConfigRequest{ConfigId: cfg.GetId(), DryRun: false})
 	if err != nil {
 		return fmt.Errorf("launch: %w", err)
 	}

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dhis2sync/dhis2sync/services/internal/apiclient"
+	"github.com/dhis2sync/dhis2sync/proto/apiclient"
 	"github.com/dhis2sync/dhis2sync/services/platform/testenv"
 )
 
@@ -150,8 +150,8 @@ func (s *Stack) Kill(svc string) {
 // Client returns a REST client signed in as the first admin.
 func (s *Stack) Client(ctx context.Context) *apiclient.Client {
 	s.t.Helper()
-	c := apiclient.New(s.GatewayURL)
-	if err := c.Login(ctx, s.AdminUser, s.AdminPassword); err != nil {
+	c, err := apiclient.New(s.GatewayURL, nil).SignIn(ctx, s.AdminUser, s.AdminPassword)
+	if err != nil {
 		s.t.Fatalf("login as %s: %v", s.AdminUser, err)
 	}
 	return c

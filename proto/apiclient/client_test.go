@@ -1,4 +1,4 @@
-package gateway_test
+package apiclient_test
 
 import (
 	"errors"
@@ -8,8 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dhis2sync/dhis2sync/frontend/gateway"
-	"github.com/dhis2sync/dhis2sync/frontend/gateway/gatewaytest"
+	"github.com/dhis2sync/dhis2sync/proto/apiclient"
 )
 
 func TestNormalizeField(t *testing.T) {
@@ -23,7 +22,7 @@ func TestNormalizeField(t *testing.T) {
 		"name":                     "name",
 	}
 	for in, want := range tests {
-		if got := gateway.NormalizeField(in); got != want {
+		if got := apiclient.NormalizeField(in); got != want {
 			t.Errorf("NormalizeField(%q) = %q, want %q", in, got, want)
 		}
 	}
@@ -48,14 +47,14 @@ func TestErrorsAreTyped(t *testing.T) {
 				_, _ = io.WriteString(w, tc.body)
 			}))
 			defer srv.Close()
-			_, err := gateway.New(srv.URL, nil).ListInstances(t.Context())
-			var ge *gateway.Error
+			_, err := apiclient.New(srv.URL, nil).ListInstances(t.Context())
+			var ge *apiclient.Error
 			if !errors.As(err, &ge) || ge.HTTPStatus != tc.status || ge.Message != tc.msg {
 				t.Fatalf("err = %#v", err)
 			}
 			for k, v := range tc.fields {
-				if gateway.FieldErrors(err)[k] != v {
-					t.Errorf("field %s = %q", k, gateway.FieldErrors(err)[k])
+				if apiclient.FieldErrors(err)[k] != v {
+					t.Errorf("field %s = %q", k, apiclient.FieldErrors(err)[k])
 				}
 			}
 		})
@@ -64,13 +63,13 @@ func TestErrorsAreTyped(t *testing.T) {
 
 func TestUnreachableAndMalformed(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "{not json") }))
-	_, err := gateway.New(srv.URL, nil).ListInstances(t.Context())
-	if !errors.Is(err, gateway.ErrMalformed) {
+	_, err := apiclient.New(srv.URL, nil).ListInstances(t.Context())
+	if !errors.Is(err, apiclient.ErrMalformed) {
 		t.Errorf("malformed: %v", err)
 	}
 	srv.Close()
-	_, err = gateway.New(srv.URL, nil).ListInstances(t.Context())
-	if !errors.Is(err, gateway.ErrUnreachable) {
+	_, err = apiclient.New(srv.URL, nil).ListInstances(t.Context())
+	if !errors.Is(err, apiclient.ErrUnreachable) {
 		t.Errorf("unreachable: %v", err)
 	}
 }
@@ -87,7 +86,7 @@ func TestEventStreamParsesMessages(t *testing.T) {
 			`data: {"error":{"code":14,"message":"orchestrator unavailable"}}`+"\n\n")
 	}))
 	defer srv.Close()
-	s, err := gateway.New(srv.URL, nil).WatchJob(t.Context(), "j1")
+	s, err := apiclient.New(srv.URL, nil).WatchJob(t.Context(), "j1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,30 +104,5 @@ func TestEventStreamParsesMessages(t *testing.T) {
 	}
 	if _, err = s.Next(); !errors.Is(err, io.EOF) {
 		t.Fatalf("end: %v", err)
-	}
-}
-
-// TestFakeGatewayContract runs the client against the fake: sign-in, roles, and a job that runs to the end.
-func TestFakeGatewayContract(t *testing.T) {
-	fake := gatewaytest.New()
-	defer fake.Close()
-	anon := gateway.New(fake.URL, nil)
-	if _, err := anon.Login(t.Context(), "admin", "wrong"); !gateway.IsUnauthenticated(err) {
-		t.Fatalf("wrong password: %v", err)
-	}
-	if _, err := anon.ListInstances(t.Context()); !gateway.IsUnauthenticated(err) {
-		t.Fatalf("no token: %v", err)
-	}
-	resp, err := anon.Login(t.Context(), "viewer", gatewaytest.ViewerPassword)
-	if err != nil || resp.GetUser().GetRole().String() != "ROLE_VIEWER" {
-		t.Fatalf("login: %v %v", resp, err)
-	}
-	viewer := anon.WithToken(resp.GetToken())
-	if err := viewer.DeleteInstance(t.Context(), "x"); !gateway.IsForbidden(err) {
-		t.Fatalf("viewer delete: %v", err)
-	}
-	me, err := viewer.Me(t.Context())
-	if err != nil || me.GetUsername() != "viewer" {
-		t.Fatalf("me: %v %v", me, err)
 	}
 }
