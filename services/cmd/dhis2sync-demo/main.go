@@ -15,12 +15,18 @@ import (
 	configv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/config/v1"
 	instancev1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/instance/v1"
 	orchestratorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/orchestrator/v1"
+	"github.com/dhis2sync/dhis2sync/services/platform/settings"
 )
 
 func main() {
-	gateway := flag.String("gateway", envOr("DHIS2SYNC_GATEWAY_URL", "http://127.0.0.1:8080"), "gateway URL")
-	user := flag.String("user", envOr("DHIS2SYNC_ADMIN_USER", "admin"), "platform user")
-	password := flag.String("password", os.Getenv("DHIS2SYNC_ADMIN_PASSWORD"), "platform password")
+	env, err := settings.Load()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "demo:", err)
+		os.Exit(2)
+	}
+	gateway := flag.String("gateway", env.GatewayURL, "gateway URL")
+	user := flag.String("user", env.AdminUser, "platform user")
+	password := flag.String("password", env.AdminPassword, "platform password")
 	source := flag.String("source", "http://127.0.0.1:8081", "source DHIS2 base URL")
 	dest := flag.String("destination", "http://127.0.0.1:8082", "destination DHIS2 base URL")
 	syncType := flag.String("type", "SYNC_TYPE_COMPLETE", "sync type of the demo configuration (default: metadata, then tracker, events and aggregate data)")
@@ -121,11 +127,4 @@ func ensureInstance(ctx context.Context, c *apiclient.Client, name, baseURL stri
 		return nil, fmt.Errorf("register %s: %w", name, err)
 	}
 	return in, nil
-}
-
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
 }

@@ -45,14 +45,7 @@ type Stack struct {
 // Bin returns the binary directory, skipping the test when it is not set (failing under CI).
 func Bin(t testing.TB) string {
 	t.Helper()
-	dir := os.Getenv(BinEnv)
-	if dir == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not set: end-to-end tests must run under CI (make test sets it)", BinEnv)
-		}
-		t.Skipf("%s not set: skipping end-to-end test (make test builds the binaries and sets it)", BinEnv)
-	}
-	return dir
+	return testenv.Require(t, BinEnv, "end-to-end test", "make test builds the binaries and sets it")
 }
 
 // Start starts the named services (all of Services when none are named) on free loopback ports with a scratch
