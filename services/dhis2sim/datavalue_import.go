@@ -26,15 +26,10 @@ type dvIn struct {
 	FollowUp             *bool           `json:"followup"`
 	FollowUpAlt          *bool           `json:"followUp"`
 	Deleted              *bool           `json:"deleted"`
-	valueStr             string          // set by the scanner; Value is the raw form for other callers
-	hasValue             bool
 }
 
 // value returns the data value as a string and whether one was given.
 func (v *dvIn) value() (string, bool) {
-	if v.hasValue {
-		return v.valueStr, true
-	}
 	return rawValueString(v.Value)
 }
 
