@@ -108,7 +108,7 @@ type trackerRule struct {
 
 // LegacyToTracker renames the fields of a legacy /api/events,
 // /api/enrollments or /api/trackedEntityInstances object to the
-// /api/tracker names (FACTS §5.4, §6.8).
+// /api/tracker names (docs.dhis2.org 2.38 new-tracker "Changes in the API").
 func LegacyToTracker(kind TrackerKind, obj map[string]any) map[string]any {
 	out := deepCopyMap(obj)
 	renameTree(out, legacyRenames[kind], false)

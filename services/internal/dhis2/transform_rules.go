@@ -7,8 +7,9 @@ import (
 
 // This file is the version-difference table for payloads. Each row names
 // the change, the condition on the target version (from the capability
-// table) and a small function. FACTS.md §6–7 and the schema diffs under
-// schemas/ (2.36, 2.37, 2.40, 2.41) are the sources.
+// table) and a small function. The DHIS2 release notes and the schema diffs
+// under schemas/ (2.36, 2.37, 2.40, 2.41) are the sources; docs/dhis2-versions.md
+// prints the rules.
 
 var metadataRules = []metadataRule{
 	// Since 2.34 DHIS2 keeps charts and report tables as visualizations with
@@ -242,7 +243,7 @@ func userCredentialsNested(plural string, obj map[string]any) (string, bool) {
 }
 
 var trackerRules = []trackerRule{
-	// 2.41+: attributes belong to the tracked entity only (§6.8); nested
+	// 2.41+: attributes belong to the tracked entity only; nested
 	// enrollment attributes are moved up, standalone ones dropped.
 	{name: "enrollment attributes move to the tracked entity", kind: TrackedEntities,
 		targetLacks: FeatureEnrollmentAttributes, apply: liftEnrollmentAttributes},
@@ -304,7 +305,7 @@ func liftEnrollmentAttributes(te map[string]any) {
 	}
 }
 
-// Legacy ↔ /api/tracker field names (FACTS §5.4, §6.8; docs@2.38 new-tracker.md).
+// Legacy ↔ /api/tracker field names (docs.dhis2.org 2.38 new-tracker "Changes in the API").
 var (
 	legacyNoteRenames      = &renameSet{fields: map[string]string{"storedDate": "storedAt"}}
 	legacyDataValueRenames = &renameSet{fields: map[string]string{"created": "createdAt", "lastUpdated": "updatedAt"}}
