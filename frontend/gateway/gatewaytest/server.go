@@ -151,8 +151,6 @@ func (s *Server) routes() http.Handler {
 	})
 }
 
-type ctxUser struct{}
-
 // authed checks the bearer token and that the user's role is at least min.
 func (s *Server) authed(min authv1.Role, h func(http.ResponseWriter, *http.Request, *authv1.User)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
