@@ -159,7 +159,7 @@ func (e *extraction) dataValues(ctx context.Context) error {
 		queue = queue[1:]
 		n, err := e.readChunk(ctx, p, c, packer)
 		if err == nil {
-			e.log.Debug("chunk read", slog.String("orgUnit", c.orgUnit), slog.Bool("children", c.children), slog.Int("values", n))
+			e.log.Debug("chunk read", slog.String("org_unit", c.orgUnit), slog.Bool("children", c.children), slog.Int("values", n))
 			continue
 		}
 		if n > 0 || !c.children || !splittable(err) || ctx.Err() != nil {
@@ -170,7 +170,7 @@ func (e *extraction) dataValues(ctx context.Context) error {
 			return fmt.Errorf("source: %w", kerr)
 		}
 		e.log.Info("chunk too heavy for the source; reading it by org unit children",
-			slog.String("orgUnit", c.orgUnit), slog.Int("children", len(kids)), slog.String("error", err.Error()))
+			slog.String("org_unit", c.orgUnit), slog.Int("children", len(kids)), slog.String("error", err.Error()))
 		queue = append(splitChunk(c, kids), queue...)
 	}
 	return e.pub.add(ctx, DataValuesResource, packer.Take())

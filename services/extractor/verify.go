@@ -54,7 +54,7 @@ func (x *Extractor) VerifyStep(ctx context.Context, req *extractorv1.VerifyStepR
 		// Only events or tracker data: comparing them is not built, and an empty comparison proves nothing.
 		return nil, status.Errorf(codes.Unimplemented, "verification of %s is not available", strings.Join(req.GetResources(), ", "))
 	}
-	v := &verification{pol: PoliciesOf(cfg), max: int(req.GetMaxDifferences()), log: x.log.With(slog.String("job", req.GetJobId()))}
+	v := &verification{pol: PoliciesOf(cfg), max: int(req.GetMaxDifferences()), log: x.log.With(slog.String("job_id", req.GetJobId()))}
 	if v.max <= 0 {
 		v.max = defaultMaxDifferences
 	}
