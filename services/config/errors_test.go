@@ -15,7 +15,7 @@ import (
 )
 
 func TestToStatus(t *testing.T) {
-	invalid := &InvalidError{Violations: []FieldViolation{{Field: "schedule.cron", Description: "is required"}, {Field: "name", Description: "is too long"}}}
+	invalid := &InvalidError{Sentinel: ErrInvalid, Violations: []FieldViolation{{Field: "schedule.cron", Description: "is required"}, {Field: "name", Description: "is too long"}}}
 	cases := []struct {
 		name       string
 		err        error

@@ -25,24 +25,10 @@ type FieldViolation = fielderr.Violation
 type violations = fielderr.List
 
 // InvalidError lists every problem of a request at once. errors.Is(err, ErrInvalid) holds for it.
-type InvalidError struct {
-	Violations []FieldViolation
-}
-
-func (e *InvalidError) Error() string {
-	return "invalid instance: " + violations(e.Violations).String()
-}
-
-// Is makes errors.Is(err, ErrInvalid) true.
-func (e *InvalidError) Is(target error) bool { return target == ErrInvalid }
+type InvalidError = fielderr.Invalid
 
 // invalid returns nil when nothing was added, else the violations as an *InvalidError.
-func invalid(vs violations) error {
-	if len(vs) == 0 {
-		return nil
-	}
-	return &InvalidError{Violations: vs}
-}
+func invalid(vs violations) error { return fielderr.Check(ErrInvalid, vs) }
 
 // toStatus maps an error to a gRPC status. Unknown errors are logged with their cause and reported with a
 // generic message, so that internals never reach the caller.

@@ -23,7 +23,7 @@ func TestToStatus(t *testing.T) {
 		{fmt.Errorf("get: %w", ErrNotFound), codes.NotFound},
 		{ErrDuplicateName, codes.AlreadyExists},
 		{ErrInvalid, codes.InvalidArgument},
-		{&InvalidError{Violations: []FieldViolation{{Field: "baseUrl", Description: "bad"}}}, codes.InvalidArgument},
+		{&InvalidError{Sentinel: ErrInvalid, Violations: []FieldViolation{{Field: "baseUrl", Description: "bad"}}}, codes.InvalidArgument},
 		{context.Canceled, codes.Canceled},
 		{errors.New("pq: connection refused"), codes.Internal},
 	}
@@ -48,7 +48,7 @@ func TestToStatus(t *testing.T) {
 }
 
 func TestToStatusFieldViolations(t *testing.T) {
-	in := &InvalidError{Violations: []FieldViolation{{Field: "name", Description: "required"}, {Field: "baseUrl", Description: "no scheme"}}}
+	in := &InvalidError{Sentinel: ErrInvalid, Violations: []FieldViolation{{Field: "name", Description: "required"}, {Field: "baseUrl", Description: "no scheme"}}}
 	st := status.Convert(toStatus(context.Background(), slog.New(slog.DiscardHandler), fmt.Errorf("create: %w", in)))
 	var got []string
 	for _, d := range st.Details() {

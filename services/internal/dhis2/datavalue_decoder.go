@@ -76,20 +76,27 @@ func (d *dataValueDecoder) object(member func(key []byte) error) error {
 		if err := member(key); err != nil {
 			return err
 		}
-		if c, err = d.next(); err != nil {
+		var done bool
+		if c, done, err = d.more('}', "expected , or } in an object"); done || err != nil {
 			return err
 		}
-		switch c {
-		case '}':
-			return nil
-		case ',':
-			if c, err = d.next(); err != nil {
-				return err
-			}
-		default:
-			return d.syntax("expected , or } in an object")
-		}
 	}
+}
+
+// more reads what follows a member or an element: done at the closing byte, otherwise a comma and then the
+// first byte of the next member or element, which it returns.
+func (d *dataValueDecoder) more(closing byte, msg string) (c byte, done bool, err error) {
+	if c, err = d.next(); err != nil {
+		return 0, false, err
+	}
+	switch c {
+	case closing:
+		return c, true, nil
+	case ',':
+		c, err = d.next()
+		return c, false, err
+	}
+	return c, false, d.syntax(msg)
 }
 
 func (d *dataValueDecoder) values(fn func(DataValue) error) error {
@@ -120,18 +127,9 @@ func (d *dataValueDecoder) values(fn func(DataValue) error) error {
 		if err := fn(dv); err != nil {
 			return err
 		}
-		if c, err = d.next(); err != nil {
+		var done bool
+		if c, done, err = d.more(']', "expected , or ] in dataValues"); done || err != nil {
 			return err
-		}
-		switch c {
-		case ']':
-			return nil
-		case ',':
-			if c, err = d.next(); err != nil {
-				return err
-			}
-		default:
-			return d.syntax("expected , or ] in dataValues")
 		}
 	}
 }
