@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	authv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/auth/v1"
@@ -17,23 +16,15 @@ import (
 func (s *Server) listConfigs(w http.ResponseWriter, _ *http.Request, _ *authv1.User) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := &configv1.ListConfigsResponse{}
-	for _, c := range s.configs {
-		out.Configs = append(out.Configs, proto.CloneOf(c))
-	}
-	slices.SortFunc(out.Configs, func(a, b *configv1.Config) int { return strings.Compare(a.GetName(), b.GetName()) })
-	writeJSON(w, out)
+	writeJSON(w, &configv1.ListConfigsResponse{Configs: byName(s.configs)})
 }
 
 func (s *Server) getConfig(w http.ResponseWriter, r *http.Request, _ *authv1.User) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, ok := s.configs[r.PathValue("id")]
-	if !ok {
-		writeError(w, http.StatusNotFound, 5, "configuration not found")
-		return
+	if c, ok := lookup(w, r, s.configs, "configuration"); ok {
+		writeJSON(w, c)
 	}
-	writeJSON(w, c)
 }
 
 // checkConfig validates like the config service does and applies its defaults. Field paths mix
@@ -99,17 +90,28 @@ func applyDefaults(c *configv1.Config) {
 	}
 }
 
-func (s *Server) createConfig(w http.ResponseWriter, r *http.Request, _ *authv1.User) {
+// readValidConfig reads a configuration and validates it like the config service; false when it has answered.
+func (s *Server) readValidConfig(w http.ResponseWriter, r *http.Request) (*configv1.Config, bool) {
 	c := &configv1.Config{}
 	if !readBody(w, r, c) {
-		return
+		return nil, false
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if v := s.checkConfig(c); len(v) > 0 {
 		writeInvalid(w, v)
+		return nil, false
+	}
+	return c, true
+}
+
+func (s *Server) createConfig(w http.ResponseWriter, r *http.Request, _ *authv1.User) {
+	c, ok := s.readValidConfig(w, r)
+	if !ok {
 		return
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	c.Id = s.newID("cfg")
 	c.CreateTime, c.UpdateTime = timestamppb.Now(), timestamppb.Now()
 	s.configs[c.Id] = c
@@ -117,17 +119,9 @@ func (s *Server) createConfig(w http.ResponseWriter, r *http.Request, _ *authv1.
 }
 
 func (s *Server) validateConfig(w http.ResponseWriter, r *http.Request, _ *authv1.User) {
-	c := &configv1.Config{}
-	if !readBody(w, r, c) {
-		return
+	if c, ok := s.readValidConfig(w, r); ok {
+		writeJSON(w, &configv1.ValidateConfigResponse{Config: c})
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if v := s.checkConfig(c); len(v) > 0 {
-		writeInvalid(w, v)
-		return
-	}
-	writeJSON(w, &configv1.ValidateConfigResponse{Config: c})
 }
 
 func (s *Server) updateConfig(w http.ResponseWriter, r *http.Request, _ *authv1.User) {

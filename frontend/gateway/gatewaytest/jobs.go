@@ -262,12 +262,9 @@ func (s *Server) sendLocked(js *jobState, ev *orchestratorv1.WatchJobResponse) {
 func (s *Server) getJob(w http.ResponseWriter, r *http.Request, _ *authv1.User) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	js, ok := s.jobs[r.PathValue("id")]
-	if !ok {
-		writeError(w, http.StatusNotFound, 5, "job not found")
-		return
+	if js, ok := lookup(w, r, s.jobs, "job"); ok {
+		writeJSON(w, js.job)
 	}
-	writeJSON(w, js.job)
 }
 
 func (s *Server) jobAction(w http.ResponseWriter, r *http.Request, u *authv1.User) {
@@ -403,9 +400,8 @@ func (s *Server) jobLogs(w http.ResponseWriter, r *http.Request, _ *authv1.User)
 	afterSeq, _ := strconv.ParseInt(q.Get("afterSequence"), 10, 64)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	js, ok := s.jobs[r.PathValue("id")]
+	js, ok := lookup(w, r, s.jobs, "job")
 	if !ok {
-		writeError(w, http.StatusNotFound, 5, "job not found")
 		return
 	}
 	out := &orchestratorv1.ListJobLogsResponse{}

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -251,4 +252,28 @@ func writeError(w http.ResponseWriter, status, code int, msg string, violations 
 
 func writeInvalid(w http.ResponseWriter, violations []violation) {
 	writeError(w, http.StatusBadRequest, 3, "invalid argument: "+violations[0].Field+": "+violations[0].Description, violations...)
+}
+
+type named interface {
+	proto.Message
+	GetName() string
+}
+
+// byName returns copies of the objects ordered by name, as the real services list them.
+func byName[M named](objects map[string]M) []M {
+	out := make([]M, 0, len(objects))
+	for _, o := range objects {
+		out = append(out, proto.CloneOf(o))
+	}
+	slices.SortFunc(out, func(a, b M) int { return strings.Compare(a.GetName(), b.GetName()) })
+	return out
+}
+
+// lookup returns the object the path's {id} names, or answers 404 ("<what> not found") and returns false.
+func lookup[V any](w http.ResponseWriter, r *http.Request, objects map[string]V, what string) (V, bool) {
+	v, ok := objects[r.PathValue("id")]
+	if !ok {
+		writeError(w, http.StatusNotFound, 5, what+" not found")
+	}
+	return v, ok
 }
