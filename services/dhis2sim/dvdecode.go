@@ -18,29 +18,21 @@ func decodeDataValueSet(r io.Reader) (*dvSet, error) {
 		return nil, err
 	}
 	set := &dvSet{}
+	// The set-level properties the simulator keeps; DHIS2 accepts completedDate as well as completeDate.
+	headers := map[string]*string{"dataSet": &set.DataSet, "period": &set.Period, "orgUnit": &set.OrgUnit,
+		"attributeOptionCombo": &set.AttributeOptionCombo, "completeDate": &set.CompleteDate, "completedDate": &set.CompleteDate}
 	for dec.More() {
 		key, err := nextKey(dec)
 		if err != nil {
 			return nil, err
 		}
-		var field *string
-		switch key {
-		case "dataValues":
+		if key == "dataValues" {
 			if err := readValues(dec, set); err != nil {
 				return nil, err
 			}
 			continue
-		case "dataSet":
-			field = &set.DataSet
-		case "period":
-			field = &set.Period
-		case "orgUnit":
-			field = &set.OrgUnit
-		case "attributeOptionCombo":
-			field = &set.AttributeOptionCombo
-		case "completeDate", "completedDate":
-			field = &set.CompleteDate
 		}
+		field := headers[key]
 		var raw json.RawMessage
 		if err := dec.Decode(&raw); err != nil {
 			return nil, payloadError(dec, err)

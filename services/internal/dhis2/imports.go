@@ -172,14 +172,9 @@ func (c *Client) importPayload(ctx context.Context, s importSpec) (*ImportResult
 	}
 	r := &request{op: s.op, method: "POST", path: s.path, query: s.query, body: body, class: classImport,
 		idempotent: s.idempotent, reportStatuses: []int{400, 409, 422}}
-	resp, err := c.do(ctx, r)
+	resp, data, err := c.doRead(ctx, r)
 	if err != nil {
 		return nil, err
-	}
-	data, err := io.ReadAll(resp.body)
-	resp.Close()
-	if err != nil {
-		return nil, c.readError(r, resp, err)
 	}
 	if s.async && resp.status < 300 {
 		job, jerr := parseAsyncJob(data)

@@ -3,7 +3,6 @@ package dhis2
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/url"
 	"strings"
 	"time"
@@ -103,14 +102,9 @@ func (c *Client) jobTimeout(op string, job asyncJob, err error) error {
 
 func (c *Client) fetchReport(ctx context.Context, op, path string, q url.Values, job asyncJob) (*ImportResult, error) {
 	r := &request{op: op + ": read job report " + job.ID, method: "GET", path: path, query: q, class: classShort, idempotent: true}
-	resp, err := c.do(ctx, r)
+	resp, data, err := c.doRead(ctx, r)
 	if err != nil {
 		return nil, err
-	}
-	data, err := io.ReadAll(resp.body)
-	resp.Close()
-	if err != nil {
-		return nil, c.readError(r, resp, err)
 	}
 	trimmed := strings.TrimSpace(string(data))
 	if trimmed == "" || trimmed == "null" || trimmed == "{}" {

@@ -2,6 +2,7 @@ package dhis2
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 )
@@ -158,12 +159,7 @@ The tables below are that table, printed.
 
 `)
 	tableHeader(&b, "feature", "meaning", "source")
-	names := make([]Feature, 0, len(featureNotes))
-	for f := range featureNotes {
-		names = append(names, f)
-	}
-	slices.Sort(names)
-	for _, f := range names {
+	for _, f := range slices.Sorted(maps.Keys(featureNotes)) {
 		n := featureNotes[f]
 		row(&b, featuresTable(f), "`"+string(f)+"`", n.what, n.source)
 	}
@@ -181,12 +177,7 @@ The tables below are that table, printed.
 		"release branch (dhis2-core `dhis-service-schema/.../schema/descriptors`). Collections not listed exist " +
 		"in every release; the client reads a collection only from a release that has it.\n\n")
 	tableHeader(&b, "collection")
-	plurals := make([]string, 0, len(resources))
-	for p := range resources {
-		plurals = append(plurals, p)
-	}
-	slices.Sort(plurals)
-	for _, p := range plurals {
+	for _, p := range slices.Sorted(maps.Keys(resources)) {
 		row(&b, resources[p], "`"+p+"`")
 	}
 
