@@ -22,7 +22,7 @@ func (s *Server) listConfigs(w http.ResponseWriter, _ *http.Request, _ *authv1.U
 func (s *Server) getConfig(w http.ResponseWriter, r *http.Request, _ *authv1.User) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if c, ok := lookup(w, r, s.configs, "configuration"); ok {
+	if c, ok := lookup(w, s.configs, r.PathValue("id"), "configuration"); ok {
 		writeJSON(w, c)
 	}
 }
@@ -131,9 +131,8 @@ func (s *Server) updateConfig(w http.ResponseWriter, r *http.Request, _ *authv1.
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cur, ok := s.configs[r.PathValue("id")]
+	cur, ok := lookup(w, s.configs, r.PathValue("id"), "configuration")
 	if !ok {
-		writeError(w, http.StatusNotFound, 5, "configuration not found")
 		return
 	}
 	if v := s.checkConfig(c); len(v) > 0 {
@@ -149,8 +148,7 @@ func (s *Server) deleteConfig(w http.ResponseWriter, r *http.Request, _ *authv1.
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	id := r.PathValue("id")
-	if _, ok := s.configs[id]; !ok {
-		writeError(w, http.StatusNotFound, 5, "configuration not found")
+	if _, ok := lookup(w, s.configs, id, "configuration"); !ok {
 		return
 	}
 	delete(s.configs, id)

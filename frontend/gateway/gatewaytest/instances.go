@@ -22,7 +22,7 @@ func (s *Server) listInstances(w http.ResponseWriter, _ *http.Request, _ *authv1
 func (s *Server) getInstance(w http.ResponseWriter, r *http.Request, _ *authv1.User) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if in, ok := lookup(w, r, s.instances, "instance"); ok {
+	if in, ok := lookup(w, s.instances, r.PathValue("id"), "instance"); ok {
 		writeJSON(w, in)
 	}
 }
@@ -75,9 +75,8 @@ func (s *Server) updateInstance(w http.ResponseWriter, r *http.Request, _ *authv
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cur, ok := s.instances[r.PathValue("id")]
+	cur, ok := lookup(w, s.instances, r.PathValue("id"), "instance")
 	if !ok {
-		writeError(w, http.StatusNotFound, 5, "instance not found")
 		return
 	}
 	in := proto.CloneOf(cur)
@@ -124,8 +123,7 @@ func (s *Server) deleteInstance(w http.ResponseWriter, r *http.Request, _ *authv
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	id := r.PathValue("id")
-	if _, ok := s.instances[id]; !ok {
-		writeError(w, http.StatusNotFound, 5, "instance not found")
+	if _, ok := lookup(w, s.instances, id, "instance"); !ok {
 		return
 	}
 	delete(s.instances, id)
@@ -142,9 +140,8 @@ func (s *Server) testInstance(w http.ResponseWriter, r *http.Request, _ *authv1.
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	in, ok := s.instances[id]
+	in, ok := lookup(w, s.instances, id, "instance")
 	if !ok {
-		writeError(w, http.StatusNotFound, 5, "instance not found")
 		return
 	}
 	now := time.Now().UTC()

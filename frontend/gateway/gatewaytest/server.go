@@ -269,9 +269,9 @@ func byName[M named](objects map[string]M) []M {
 	return out
 }
 
-// lookup returns the object the path's {id} names, or answers 404 ("<what> not found") and returns false.
-func lookup[V any](w http.ResponseWriter, r *http.Request, objects map[string]V, what string) (V, bool) {
-	v, ok := objects[r.PathValue("id")]
+// lookup returns the object with the id, or answers 404 ("<what> not found") and returns false.
+func lookup[V any](w http.ResponseWriter, objects map[string]V, id, what string) (V, bool) {
+	v, ok := objects[id]
 	if !ok {
 		writeError(w, http.StatusNotFound, 5, what+" not found")
 	}
