@@ -210,18 +210,9 @@ func (e *extraction) children(ctx context.Context, orgUnit string) ([]string, er
 }
 
 func (e *extraction) ids(ctx context.Context, plural string, filters []string) ([]string, error) {
-	var out []string
-	for raw, err := range e.client.ListObjects(ctx, plural, dhis2.ListQuery{Fields: "id", Filters: filters, Order: "id:asc", PageSize: 1000}) {
-		if err != nil {
-			return nil, fmt.Errorf("source: list %s: %w", plural, err)
-		}
-		var o struct {
-			ID string `json:"id"`
-		}
-		if err := json.Unmarshal(raw, &o); err != nil {
-			return nil, fmt.Errorf("source: list %s: %w", plural, err)
-		}
-		out = append(out, o.ID)
+	ids, err := e.client.ListIDs(ctx, plural, filters...)
+	if err != nil {
+		return nil, fmt.Errorf("source: list %s: %w", plural, err)
 	}
-	return out, nil
+	return ids, nil
 }
