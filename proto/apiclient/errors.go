@@ -76,7 +76,7 @@ type rawStatus struct {
 }
 
 type badRequest struct {
-	Type            string `json:"@type"`
+	Type            string      `json:"@type"`
 	FieldViolations []Violation `json:"fieldViolations"`
 }
 

@@ -104,7 +104,7 @@ func TestMetadataSyncThroughREST(t *testing.T) {
 		t.Errorf("first run created %d objects, want the whole medium package", first.GetCounters().GetCreated())
 	}
 	// 2.39 exports sharing in both forms, 2.41 reads only the sharing object: the job's log says so.
-	lines, err := c.Logs(ctx, first.GetId())
+	lines, err := c.JobLogs(ctx, first.GetId(), apiclient.LogQuery{Limit: 10000})
 	if err != nil {
 		t.Fatal(err)
 	}
