@@ -81,7 +81,7 @@ func (e *extraction) tracker(ctx context.Context) error {
 				}
 			}
 		}
-		e.log.Info("tracked entities read", slog.String("program", prg), slog.Int("trackedEntities", n))
+		e.log.Info("tracked entities read", slog.String("program", prg), slog.Int("tracked_entities", n))
 	}
 	if err := e.pub.add(ctx, TrackedEntitiesResource, packer.Take()); err != nil {
 		return err

@@ -99,7 +99,7 @@ func (s *Service) launchScheduled(ctx context.Context, configID, name string) {
 		s.log.Info("scheduled run skipped: the previous job is still running", slog.String("config_id", configID),
 			slog.String("job_id", running.JobID))
 	case err != nil:
-		s.log.Warn("scheduled run not launched", slog.String("config_id", configID), slog.String("config", name),
+		s.log.Warn("scheduled run not launched", slog.String("config_id", configID), slog.String("config_name", name),
 			slog.String("error", err.Error()))
 	}
 }
