@@ -258,7 +258,7 @@ func (p *projector) expand(obj map[string]any, schema *Schema) map[string]any {
 }
 
 // addLegacySharing derives publicAccess/userAccesses/userGroupAccesses/externalAccess from the sharing
-// object, as 2.36–2.40 return both forms (FACTS §7, 2.36 and 2.41 rows).
+// object, as 2.36–2.40 return both forms (docs/dhis2-versions.md, 2.36 and 2.41 rows).
 func addLegacySharing(full map[string]any) {
 	sh, ok := full["sharing"].(map[string]any)
 	if !ok {

@@ -258,7 +258,7 @@ func (s *Server) route(q *req) {
 		return
 	}
 	if removedEndpoints[segs[0]] {
-		// Removed in this version (FACTS §5.1, §7): DHIS2's 404 is the modelled answer.
+		// Removed in this version (docs.dhis2.org 2.38 tracker.md; release notes 2.42): DHIS2's 404 is the modelled answer.
 		writeWebMessage(q.w, http.StatusNotFound, "ERROR", "", "", nil)
 		return
 	}

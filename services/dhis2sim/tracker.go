@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-// trackerStore holds tracker data in the 2.41 new-tracker shape (FACTS §6.8), one map per kind, plus
+// trackerStore holds tracker data in the 2.41 new-tracker shape (docs.dhis2.org 2.38 new-tracker.md; release notes 2.41), one map per kind, plus
 // insertion order for stable paging. Deleted objects stay with deleted=true.
 type trackerStore struct {
 	kinds map[string]*trackerKind
@@ -99,7 +99,7 @@ func (s *Server) isTrackerKind(p string) bool {
 	return ok
 }
 
-// trackerParams are the POST /api/tracker parameters (FACTS §6.1).
+// trackerParams are the POST /api/tracker parameters (docs.dhis2.org tracker.md; dhis2-core TrackerImportController).
 type trackerParams struct {
 	Async          bool
 	ReportMode     string
@@ -401,7 +401,7 @@ func (s *Server) deleteTracker(plural, id, now string) {
 	}
 }
 
-// validateTracker applies the tracker validation codes of ValidationCode.java (FACTS §6.4).
+// validateTracker applies the tracker validation codes of ValidationCode.java (dhis2-core tracker ValidationCode).
 func (s *Server) validateTracker(plural, tt, id string, o map[string]any, exists bool, p trackerParams, inPayload map[string]map[string]bool) []trackerError {
 	var errs []trackerError
 	add := func(code, msg string, args ...string) {
@@ -558,7 +558,7 @@ func (s *Server) validateTracker(plural, tt, id string, o map[string]any, exists
 	return errs
 }
 
-// trackerReportJSON renders the import report of the simulated version (FACTS §6.3): 2.36–2.39 have
+// trackerReportJSON renders the import report of the simulated version (docs.dhis2.org tracker.md; dhis2-core TrackerImportController): 2.36–2.39 have
 // timingsStats and bundleReport.status and objectReports[].index; 2.40 drops bundleReport.status; 2.41
 // drops timingsStats and index and adds args to error reports.
 func (s *Server) trackerReportJSON(r *trackerReport, p trackerParams) *orderedObject {
@@ -606,7 +606,7 @@ func (s *Server) trackerReportJSON(r *trackerReport, p trackerParams) *orderedOb
 }
 
 // handleTrackerExport serves GET /api/tracker/{trackedEntities,enrollments,events,relationships}[/{id}] with
-// the paging shape of each version (FACTS §6.5–6.7).
+// the paging shape of each version (dhis2-core PagingWrapper; tracker/view/Page).
 func (s *Server) handleTrackerExport(q *req, plural, id string) {
 	qv := q.r.URL.Query()
 	if id != "" {
@@ -799,7 +799,7 @@ func (s *Server) trackerView(plural string, o map[string]any, qv map[string][]st
 }
 
 // routeLegacyTracker serves the legacy /api/events and /api/trackedEntityInstances reads on versions that
-// have them (absent on 2.42, FACTS §5.1), mapping the new-tracker store to the old field names (§5.3–5.4).
+// have them (absent on 2.42, docs.dhis2.org 2.38 tracker.md; release notes 2.42), mapping the new-tracker store to the old field names (docs.dhis2.org 2.38 tracker.md; release notes 2.42).
 func (s *Server) routeLegacyTracker(q *req, segs []string) bool {
 	if s.version.AtLeast(42) || q.r.Method != http.MethodGet || len(segs) != 1 {
 		return false

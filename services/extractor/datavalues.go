@@ -134,7 +134,7 @@ func (e *extraction) dataValues(ctx context.Context) error {
 	e.log.Info("reading data values", slog.Int("data_sets", len(dataSets)), slog.Int("roots", len(roots)),
 		slog.String("window", p.window().String()), slog.String("changed_since", p.since))
 	// Chunks start one level below the roots: DHIS2 prepares a whole export before it sends the first value
-	// (PERFORMANCE.md row 10), so smaller first chunks let the destination start importing sooner, and a
+	// (docs/performance.md), so smaller first chunks let the destination start importing sooner, and a
 	// source that struggles with a subtree gets smaller pieces of it without waiting for a failure.
 	var queue []dataChunk
 	for _, ou := range roots {

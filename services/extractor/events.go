@@ -15,13 +15,13 @@ import (
 const EventsResource = "events"
 
 // DefaultEventsPageSize is the number of events per batch (and per export page) when the step gives none:
-// tracker imports do best at 200–500 objects per request (PERFORMANCE.md), and the loader posts at most 500.
+// tracker imports do best at 200–500 objects per request (docs/performance.md), and the loader posts at most 500.
 const DefaultEventsPageSize = 500
 
 // maxEventsPageSize bounds the export page: larger /api/tracker/events pages only cost the source memory.
 const maxEventsPageSize = 1000
 
-// eventServerFields are the properties DHIS2 manages itself (FACTS.md §5.4, §6.8, §6.9): the destination sets
+// eventServerFields are the properties DHIS2 manages itself (docs.dhis2.org 2.38 new-tracker "Changes in the API"; release notes 2.41): the destination sets
 // its own, and orgUnitName is a display field (removed from 2.41 responses).
 var eventServerFields = []string{"createdAt", "updatedAt", "createdBy", "updatedBy", "href", "orgUnitName",
 	"storedBy", "created", "lastUpdated", "createdByUserInfo", "lastUpdatedByUserInfo"}

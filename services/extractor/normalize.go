@@ -16,7 +16,7 @@ var serverManaged = []string{
 	"displayDenominatorDescription", "displayInstructions", "lastLogin", "passwordLastUpdated",
 }
 
-// legacySharing are the pre-2.41 sharing properties (FACTS.md §7).
+// legacySharing are the pre-2.41 sharing properties (removed from responses in 2.41: release notes 2.41, docs/dhis2-versions.md).
 var legacySharing = []string{"publicAccess", "externalAccess", "userAccesses", "userGroupAccesses"}
 
 // defaultTypes are the collections holding DHIS2's generated "default" objects (the default category model).

@@ -53,7 +53,7 @@ func deletionTypes(resources []string, params map[string]string) []string {
 
 // companions are types that must travel in the same payload as another type although a plan may put them in
 // separate steps: DHIS2 generates a category combo's option combos when the combo is imported and keeps those
-// imported with it (FACTS.md §7 "categoryOptionCombos are server-generated"; DESIGN.md §4 names category combo
+// imported with it (DHIS2 generates categoryOptionCombos from categoryCombos; docs/adr/0003 names category combo
 // ↔ category option combo as a cycle). Imported alone, the source's option combos would arrive after the
 // destination generated its own with other UIDs, and data values would not map.
 var companions = map[string][]string{

@@ -21,7 +21,7 @@ const (
 )
 
 // patPrefix starts every DHIS2 personal access token: "d2pat_" + 32 base64 characters + a 10-digit CRC32
-// (FACTS.md §8.2, docs@2.37 overview.md "Personal Access Tokens").
+// (docs.dhis2.org 2.37 Web API overview, "Personal Access Tokens").
 const patPrefix = "d2pat_"
 
 // checkID validates an instance id (a UUID).
@@ -77,7 +77,7 @@ func normalizeBaseURL(v *violations, raw string) string {
 	return u.String()
 }
 
-// normalizeUsername trims username; basic authentication cannot carry a colon in it (RFC 7617 §2).
+// normalizeUsername trims username; basic authentication cannot carry a colon in it (RFC 7617 docs.dhis2.org metadata.md).
 func normalizeUsername(v *violations, username string) string {
 	username = strings.TrimSpace(username)
 	switch {

@@ -13,7 +13,7 @@ import (
 )
 
 // MaxEventsPerRequest bounds a POST /api/tracker of events: tracker imports do best at 200–500 objects per
-// request (PERFORMANCE.md, tracker imports).
+// request (docs/performance.md).
 const MaxEventsPerRequest = 500
 
 // isEvents reports whether the step carries event-programme events only.

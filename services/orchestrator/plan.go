@@ -15,7 +15,7 @@ import (
 )
 
 // subJobKinds are the sub-jobs of each sync type, in the order they run: metadata first (critical), then
-// tracker, events and aggregate data (DESIGN.md §5).
+// tracker, events and aggregate data (docs/architecture.md).
 var subJobKinds = map[configv1.SyncType][]string{
 	configv1.SyncType_SYNC_TYPE_METADATA: {kindMetadata},
 	configv1.SyncType_SYNC_TYPE_DATA:     {kindAggregate},

@@ -33,7 +33,7 @@ func jobDone(ns []notification) (done, failed bool, last string) {
 }
 
 // waitTask polls /api/system/tasks/{type}/{id} until the job completed,
-// then reads /api/system/taskSummaries/{type}/{id} (FACTS §3.6, §4.7).
+// then reads /api/system/taskSummaries/{type}/{id} (docs.dhis2.org maintenance.md, system tasks).
 func (c *Client) waitTask(ctx context.Context, op string, job asyncJob) (*ImportResult, error) {
 	tasks := "system/tasks/" + url.PathEscape(job.JobType) + "/" + url.PathEscape(job.ID)
 	if err := c.pollUntilDone(ctx, op, tasks, job); err != nil {
@@ -44,7 +44,7 @@ func (c *Client) waitTask(ctx context.Context, op string, job asyncJob) (*Import
 }
 
 // waitTrackerJob polls /api/tracker/jobs/{id} until done, then reads
-// /api/tracker/jobs/{id}/report (FACTS §6.2).
+// /api/tracker/jobs/{id}/report (docs.dhis2.org tracker.md; dhis2-core TrackerImportController).
 func (c *Client) waitTrackerJob(ctx context.Context, op string, job asyncJob, reportMode string) (*ImportResult, error) {
 	path := "tracker/jobs/" + url.PathEscape(job.ID)
 	if err := c.pollUntilDone(ctx, op, path, job); err != nil {
