@@ -56,17 +56,6 @@ type importReport struct {
 	Params      importParams
 }
 
-func (r *importReport) hasErrors() bool {
-	for _, t := range r.TypeReports {
-		for _, o := range t.ObjectReports {
-			if len(o.ErrorReports) > 0 {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // plainReport renders the unwrapped report:
 //   - 2.36: {importParams, status, typeReports, stats} (S:metadata_import_report_plain_docs.json).
 //   - 2.37 unversioned, and /api/37 (or lower) on 2.38+: {responseType:"ImportReport", status, stats,

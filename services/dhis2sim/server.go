@@ -2,7 +2,6 @@ package dhis2sim
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -373,5 +372,3 @@ func (s *Server) applyCost(ctx context.Context, ep Endpoint, n int) {
 	case <-t.C:
 	}
 }
-
-var errBadRequest = errors.New("bad request")

@@ -136,8 +136,7 @@ type trackerBundle map[string][]map[string]any
 func flattenTracker(payload map[string]any) trackerBundle {
 	b := trackerBundle{}
 	add := func(plural string, o map[string]any) { b[plural] = append(b[plural], o) }
-	var addEvent func(ev map[string]any, en map[string]any)
-	addEvent = func(ev, en map[string]any) {
+	addEvent := func(ev, en map[string]any) {
 		if en != nil {
 			if _, ok := ev["enrollment"]; !ok {
 				ev["enrollment"] = en["enrollment"]
