@@ -7,10 +7,12 @@ import (
 	"time"
 
 	"github.com/robfig/cron/v3"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	authv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/auth/v1"
 	configv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/config/v1"
+	"github.com/dhis2sync/dhis2sync/services/config"
 )
 
 func (s *Server) listConfigs(w http.ResponseWriter, _ *http.Request, _ *authv1.User) {
@@ -68,26 +70,11 @@ func (s *Server) checkConfig(c *configv1.Config) []violation {
 		}
 	}
 	slices.SortFunc(v, func(a, b violation) int { return strings.Compare(a.Field, b.Field) })
-	applyDefaults(c)
+	// The config service's own defaults, so the dashboard shows what the real gateway would answer.
+	d := config.WithDefaults(c)
+	proto.Reset(c)
+	proto.Merge(c, d)
 	return v
-}
-
-func applyDefaults(c *configv1.Config) {
-	if c.ImportStrategy == configv1.ImportStrategy_IMPORT_STRATEGY_UNSPECIFIED {
-		c.ImportStrategy = configv1.ImportStrategy_IMPORT_STRATEGY_CREATE_AND_UPDATE
-	}
-	if c.MergeMode == configv1.MergeMode_MERGE_MODE_UNSPECIFIED {
-		c.MergeMode = configv1.MergeMode_MERGE_MODE_REPLACE
-	}
-	if c.AtomicMode == configv1.AtomicMode_ATOMIC_MODE_UNSPECIFIED {
-		c.AtomicMode = configv1.AtomicMode_ATOMIC_MODE_NONE
-	}
-	if c.ExecutionMode == configv1.ExecutionMode_EXECUTION_MODE_UNSPECIFIED {
-		c.ExecutionMode = configv1.ExecutionMode_EXECUTION_MODE_MANUAL
-	}
-	if c.Schedule != nil && c.Schedule.TimeZone == "" {
-		c.Schedule.TimeZone = "UTC"
-	}
 }
 
 // readValidConfig reads a configuration and validates it like the config service; false when it has answered.
