@@ -1,6 +1,7 @@
 package apiclient_test
 
 import (
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -104,5 +105,36 @@ func TestEventStreamParsesMessages(t *testing.T) {
 	}
 	if _, err = s.Next(); !errors.Is(err, io.EOF) {
 		t.Fatalf("end: %v", err)
+	}
+}
+
+// TestDoSendsJSONAndKeepsRawAnswers: the raw form the end-to-end tests use — a map body with encoding/json, a
+// *json.RawMessage answer kept verbatim, a query in the path — and violations as the services named them.
+func TestDoSendsJSONAndKeepsRawAnswers(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		switch {
+		case r.URL.Path == "/api/v1/echo" && r.URL.Query().Get("limit") == "3" && r.Header.Get("Authorization") == "Bearer tok":
+			_, _ = w.Write(body)
+		default:
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = io.WriteString(w, `{"code":3,"message":"invalid","details":[{"@type":"type.googleapis.com/google.rpc.BadRequest",`+
+				`"fieldViolations":[{"field":"destinationInstanceIds[0]","description":"unknown instance"}]}]}`)
+		}
+	}))
+	defer srv.Close()
+	c := apiclient.New(srv.URL, nil).WithToken("tok")
+	var raw json.RawMessage
+	if err := c.Do(t.Context(), http.MethodPost, "/api/v1/echo?limit=3", map[string]any{"dryRun": true}, &raw); err != nil {
+		t.Fatal(err)
+	}
+	if string(raw) != `{"dryRun":true}` {
+		t.Errorf("raw answer %s", raw)
+	}
+	err := c.Do(t.Context(), http.MethodPost, "/api/v1/configs", map[string]any{}, nil)
+	var ge *apiclient.Error
+	if !errors.As(err, &ge) || ge.HTTPStatus != http.StatusBadRequest || len(ge.Violations) != 1 ||
+		ge.Violations[0].Field != "destinationInstanceIds[0]" || ge.Fields["destination_instance_ids[0]"] != "unknown instance" {
+		t.Fatalf("err = %#v", err)
 	}
 }
