@@ -12,6 +12,11 @@ import (
 // insertion order for stable paging. Deleted objects stay with deleted=true.
 type trackerStore struct {
 	kinds map[string]*trackerKind
+	// children indexes enrollments by tracked entity, events by enrollment and relationships by the
+	// UID of each side: "enrollments\x00<te>", "events\x00<en>", "relationships\x00<uid>".
+	children map[string][]string
+	// attrOwner maps "<attribute>\x00<value>" to the tracked entity holding it (E1064 unique checks).
+	attrOwner map[string]string
 }
 
 type trackerKind struct {
@@ -28,7 +33,7 @@ var trackerKinds = []struct{ plural, idField, trackerType string }{
 }
 
 func newTrackerStore() *trackerStore {
-	t := &trackerStore{kinds: map[string]*trackerKind{}}
+	t := &trackerStore{kinds: map[string]*trackerKind{}, children: map[string][]string{}, attrOwner: map[string]string{}}
 	for _, k := range trackerKinds {
 		t.kinds[k.plural] = &trackerKind{objs: map[string]map[string]any{}}
 	}
@@ -42,10 +47,95 @@ func (t *trackerStore) get(plural, id string) (map[string]any, bool) {
 
 func (t *trackerStore) put(plural, id string, o map[string]any) {
 	k := t.kinds[plural]
-	if _, ok := k.objs[id]; !ok {
+	old, existed := k.objs[id]
+	if !existed {
 		k.order = append(k.order, id)
+		for _, parent := range trackerParents(plural, o) {
+			key := plural + "\x00" + parent
+			t.children[key] = append(t.children[key], id)
+		}
+	}
+	if plural == "trackedEntities" {
+		if existed {
+			for _, a := range asList(old["attributes"]) {
+				if m, ok := a.(map[string]any); ok {
+					key := refID(m["attribute"]) + "\x00" + fmt.Sprint(m["value"])
+					if t.attrOwner[key] == id {
+						delete(t.attrOwner, key)
+					}
+				}
+			}
+		}
+		if d, _ := o["deleted"].(bool); !d {
+			for _, a := range asList(o["attributes"]) {
+				if m, ok := a.(map[string]any); ok {
+					t.attrOwner[refID(m["attribute"])+"\x00"+fmt.Sprint(m["value"])] = id
+				}
+			}
+		}
 	}
 	k.objs[id] = o
+}
+
+// trackerParents returns the UIDs an object is indexed under: its tracked entity (enrollments), its
+// enrollment (events), or both sides (relationships).
+func trackerParents(plural string, o map[string]any) []string {
+	switch plural {
+	case "enrollments":
+		if te, _ := o["trackedEntity"].(string); te != "" {
+			return []string{te}
+		}
+	case "events":
+		if en, _ := o["enrollment"].(string); en != "" {
+			return []string{en}
+		}
+	case "relationships":
+		return relationshipSides(o)
+	}
+	return nil
+}
+
+// relationshipSides returns the UIDs of a relationship's from and to items.
+func relationshipSides(o map[string]any) []string {
+	var out []string
+	for _, side := range []string{"from", "to"} {
+		if _, id := relationshipItem(o[side]); id != "" {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// relationshipItem returns the kind (trackedEntity, enrollment, event) and UID of a relationship item, whose
+// reference is a string or an object ({"trackedEntity":{"trackedEntity":"uid"}}).
+func relationshipItem(v any) (string, string) {
+	item, _ := v.(map[string]any)
+	for _, k := range []string{"trackedEntity", "enrollment", "event"} {
+		ref, ok := item[k]
+		if !ok {
+			continue
+		}
+		if m, isMap := ref.(map[string]any); isMap {
+			id, _ := m[k].(string)
+			return k, id
+		}
+		id, _ := ref.(string)
+		return k, id
+	}
+	return "", ""
+}
+
+// childrenOf returns the objects of a kind indexed under a parent UID, live ones only unless withDeleted.
+func (t *trackerStore) childrenOf(plural, parent string, withDeleted bool) []map[string]any {
+	var out []map[string]any
+	for _, id := range t.children[plural+"\x00"+parent] {
+		o := t.kinds[plural].objs[id]
+		if d, _ := o["deleted"].(bool); d && !withDeleted {
+			continue
+		}
+		out = append(out, o)
+	}
+	return out
 }
 
 // TrackerCount returns the number of live (not deleted) objects of a tracker kind: "trackedEntities",
@@ -636,20 +726,13 @@ func (s *Server) handleTrackerExport(q *req, plural, id string) {
 		s.trackerBadRequest(q, err.Error())
 		return
 	}
-	filters := trackerFilters(qv, s.version)
-	s.mu.RLock()
-	var matched []map[string]any
-	k := s.track.kinds[plural]
 	includeDeleted := strings.EqualFold(qv.Get("includeDeleted"), "true")
-	for _, oid := range k.order {
-		o := k.objs[oid]
-		if d, _ := o["deleted"].(bool); d && !includeDeleted {
-			continue
-		}
-		if !filters(o) {
-			continue
-		}
-		matched = append(matched, o)
+	s.mu.RLock()
+	matched, xerr := s.trackerSelect(plural, qv, includeDeleted)
+	if xerr != nil {
+		s.mu.RUnlock()
+		writeError(q.w, xerr.code, xerr.msg)
+		return
 	}
 	totalPages := strings.EqualFold(qv.Get("totalPages"), "true")
 	from, to, pager := pg.window(len(matched), pageURL(baseURL(q.r), q.r.URL.Path, qv))
@@ -708,8 +791,61 @@ func trackerSingular(plural string) string {
 	return "Relationship"
 }
 
-// trackerFilters builds the export filter from the query: program, orgUnit(s), trackedEntity(s),
-// enrollment(s), event(s), programStage, updatedAfter/updatedBefore. UID lists take "," (2.41+) or ";".
+// trackerSelect returns the objects an export request selects, or the error DHIS2 answers it with.
+// Relationships are read per tracked entity, enrollment or event, with no date filter; tracked entities
+// by programme ownership (only entities enrolled in the programme) and owner org unit.
+func (s *Server) trackerSelect(plural string, qv map[string][]string, includeDeleted bool) ([]map[string]any, *exportError) {
+	if plural == "relationships" {
+		_, id, xerr := s.relationshipQuery(qv)
+		if xerr != nil {
+			return nil, xerr
+		}
+		return s.track.childrenOf("relationships", id, includeDeleted), nil
+	}
+	sel, xerr := s.readOUSelection(qv)
+	if xerr != nil {
+		return nil, xerr
+	}
+	program := firstParam(qv, "program")
+	if plural == "trackedEntities" {
+		if xerr := s.checkTrackedEntityQuery(qv, sel); xerr != nil {
+			return nil, xerr
+		}
+	}
+	inScope := s.ouMatcher(sel)
+	filters := trackerFilters(qv, s.version)
+	tet := firstParam(qv, "trackedEntityType")
+	var matched []map[string]any
+	k := s.track.kinds[plural]
+	for _, oid := range k.order {
+		o := k.objs[oid]
+		if d, _ := o["deleted"].(bool); d && !includeDeleted {
+			continue
+		}
+		if !filters(o) {
+			continue
+		}
+		if plural == "trackedEntities" {
+			if program != "" && !s.enrolledIn(o, program, includeDeleted) {
+				continue
+			}
+			if tet != "" && o["trackedEntityType"] != tet {
+				continue
+			}
+			if !inScope(s.ownerOrgUnit(o, program)) {
+				continue
+			}
+		} else if ou, _ := o["orgUnit"].(string); !inScope(ou) {
+			continue
+		}
+		matched = append(matched, o)
+	}
+	return matched, nil
+}
+
+// trackerFilters builds the export filter from the query: program, trackedEntity(s), enrollment(s),
+// event(s), programStage, updatedAfter/updatedBefore. UID lists take "," (2.41+) or ";". Org units are
+// selected by the caller (ouMatcher).
 func trackerFilters(qv map[string][]string, v Version) func(map[string]any) bool {
 	list := func(names ...string) map[string]bool {
 		var out map[string]bool
@@ -732,7 +868,6 @@ func trackerFilters(qv map[string][]string, v Version) func(map[string]any) bool
 		return ""
 	}
 	program, stage := one("program"), one("programStage")
-	ous := list("orgUnit", "orgUnits")
 	tes := list("trackedEntity", "trackedEntities")
 	ens := list("enrollment", "enrollments")
 	evs := list("event", "events")
@@ -743,9 +878,6 @@ func trackerFilters(qv map[string][]string, v Version) func(map[string]any) bool
 			return false
 		}
 		if stage != "" && get("programStage") != stage {
-			return false
-		}
-		if ous != nil && !ous[get("orgUnit")] {
 			return false
 		}
 		if tes != nil && !tes[get("trackedEntity")] {
@@ -768,34 +900,43 @@ func trackerFilters(qv map[string][]string, v Version) func(map[string]any) bool
 }
 
 // trackerView renders a stored object for export: tracked entities embed their enrollments (and those their
-// events) when fields asks for them, as fields=*,enrollments[*,events[*]] does.
+// events) when fields asks for them, as fields=*,enrollments[*,events[*]] does, and their live
+// relationships when fields names relationships.
 func (s *Server) trackerView(plural string, o map[string]any, qv map[string][]string) map[string]any {
 	out := copyObj(o)
 	fields := strings.Join(qv["fields"], ",")
+	id, _ := o[trackerIDField(plural)].(string)
 	if plural == "trackedEntities" && strings.Contains(fields, "enrollments") {
-		var ens []any
-		for _, eid := range s.track.kinds["enrollments"].order {
-			en := s.track.kinds["enrollments"].objs[eid]
-			if en["trackedEntity"] == o["trackedEntity"] && en["deleted"] != true {
-				ens = append(ens, s.trackerView("enrollments", en, map[string][]string{"fields": {"events"}}))
-			}
-		}
-		if ens == nil {
-			ens = []any{}
+		ens := []any{}
+		for _, en := range s.track.childrenOf("enrollments", id, false) {
+			ens = append(ens, s.trackerView("enrollments", en, map[string][]string{"fields": {"events"}}))
 		}
 		out["enrollments"] = ens
 	}
 	if plural == "enrollments" && strings.Contains(fields, "events") {
 		evs := []any{}
-		for _, id := range s.track.kinds["events"].order {
-			ev := s.track.kinds["events"].objs[id]
-			if ev["enrollment"] == o["enrollment"] && ev["deleted"] != true {
-				evs = append(evs, copyObj(ev))
-			}
+		for _, ev := range s.track.childrenOf("events", id, false) {
+			evs = append(evs, copyObj(ev))
 		}
 		out["events"] = evs
 	}
+	if strings.Contains(fields, "relationships") && plural != "relationships" {
+		rels := []any{}
+		for _, r := range s.track.childrenOf("relationships", id, false) {
+			rels = append(rels, copyObj(r))
+		}
+		out["relationships"] = rels
+	}
 	return out
+}
+
+func trackerIDField(plural string) string {
+	for _, k := range trackerKinds {
+		if k.plural == plural {
+			return k.idField
+		}
+	}
+	return ""
 }
 
 // routeLegacyTracker serves the legacy /api/events and /api/trackedEntityInstances reads on versions that
@@ -825,6 +966,7 @@ func (s *Server) routeLegacyTracker(q *req, segs []string) bool {
 		"updatedAt": "lastUpdated", "completedAt": "completedDate", "trackedEntity": "trackedEntityInstance",
 		"enrolledAt": "enrollmentDate"}
 	filters := trackerFilters(qv, s.version)
+	legacyOUs := uidList(qv, "orgUnit", "ou")
 	since := qv.Get("lastUpdatedStartDate")
 	s.mu.RLock()
 	k := s.track.kinds[plural]
@@ -835,6 +977,9 @@ func (s *Server) routeLegacyTracker(q *req, segs []string) bool {
 			continue
 		}
 		if !filters(o) {
+			continue
+		}
+		if ou, _ := o["orgUnit"].(string); legacyOUs != nil && !legacyOUs[ou] {
 			continue
 		}
 		if since != "" {
