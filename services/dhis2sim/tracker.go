@@ -59,7 +59,7 @@ func (t *trackerStore) put(plural, id string, o map[string]any) {
 		if existed {
 			for _, a := range asList(old["attributes"]) {
 				if m, ok := a.(map[string]any); ok {
-					key := refID(m["attribute"]) + "\x00" + fmt.Sprint(m["value"])
+					key := uidOf(m["attribute"]) + "\x00" + fmt.Sprint(m["value"])
 					if t.attrOwner[key] == id {
 						delete(t.attrOwner, key)
 					}
@@ -69,7 +69,7 @@ func (t *trackerStore) put(plural, id string, o map[string]any) {
 		if d, _ := o["deleted"].(bool); !d {
 			for _, a := range asList(o["attributes"]) {
 				if m, ok := a.(map[string]any); ok {
-					t.attrOwner[refID(m["attribute"])+"\x00"+fmt.Sprint(m["value"])] = id
+					t.attrOwner[uidOf(m["attribute"])+"\x00"+fmt.Sprint(m["value"])] = id
 				}
 			}
 		}
@@ -370,15 +370,17 @@ type trackerObjReport struct {
 }
 
 type trackerReport struct {
-	status  string
-	stats   importStats
-	errors  []trackerError
+	status   string
+	stats    importStats
+	errors   []trackerError
+	warnings []trackerError
 	perType map[string]*importStats
 	objects map[string][]trackerObjReport
 }
 
 // importTracker validates the bundle (tracked entities, then enrollments, events, relationships) and commits
-// it unless atomicMode=ALL found errors or importMode=VALIDATE.
+// it unless atomicMode=ALL found errors or importMode=VALIDATE. With atomicMode=OBJECT, the children of a
+// refused object are refused too (E5000, PersistablesFilter): nothing is committed under a missing parent.
 func (s *Server) importTracker(b trackerBundle, p trackerParams) *trackerReport {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -396,37 +398,52 @@ func (s *Server) importTracker(b trackerBundle, p trackerParams) *trackerReport 
 			inPayload[k.plural][id] = true
 		}
 	}
+	ctx := newTrackerCtx(b)
 	type pending struct {
-		plural, id string
-		obj        map[string]any
-		exists     bool
-		ok         bool
+		plural, tt, id string
+		obj            map[string]any
+		exists         bool
+		skip           bool // refused with a warning only (E4015): ignored, not an error
+		report         int  // index in rep.objects[tt]
 	}
-	var all []pending
+	var all []*pending
+	failed := map[string]bool{} // "<plural>\x00<uid>" of refused objects
 	for _, k := range trackerKinds {
 		for i, o := range b[k.plural] {
 			id, _ := o[k.idField].(string)
 			existing, exists := s.track.get(k.plural, id)
+			wasDeleted := false
 			if exists {
 				if d, _ := existing["deleted"].(bool); d {
-					exists = false
+					exists, wasDeleted, existing = false, true, nil
 				}
 			}
-			errs := s.validateTracker(k.plural, k.trackerType, id, o, exists, p, inPayload)
+			errs, warns := s.validateTracker(k.plural, k.trackerType, id, o, existing, exists, wasDeleted, p, inPayload, ctx)
+			pd := &pending{plural: k.plural, tt: k.trackerType, id: id, obj: o, exists: exists, skip: len(warns) > 0 && len(errs) == 0}
+			if len(errs) == 0 && p.AtomicMode == "OBJECT" {
+				if pt, pid := s.failedParent(k.plural, o, failed); pid != "" {
+					errs = append(errs, s.trackerErr("E5000", k.trackerType, id, fmt.Sprintf("\"%s\" `%s` cannot be persisted because \"%s\" `%s` referenced by it cannot be persisted.",
+						k.trackerType, id, pt, pid), k.trackerType, id, pt, pid))
+				}
+			}
+			if len(errs) > 0 {
+				failed[k.plural+"\x00"+id] = true
+			}
 			rep.errors = append(rep.errors, errs...)
+			rep.warnings = append(rep.warnings, warns...)
+			pd.report = len(rep.objects[k.trackerType])
 			rep.objects[k.trackerType] = append(rep.objects[k.trackerType], trackerObjReport{trackerType: k.trackerType, uid: id, index: i, errors: errs})
-			all = append(all, pending{plural: k.plural, id: id, obj: o, exists: exists, ok: len(errs) == 0})
+			all = append(all, pd)
 		}
 	}
 	anyErr := len(rep.errors) > 0
 	commit := p.ImportMode == "COMMIT" && !(anyErr && p.AtomicMode == "ALL")
 	now := s.nowString()
 	for _, pd := range all {
-		tt := trackerTypeOf(pd.plural)
-		st := rep.perType[tt]
+		st := rep.perType[pd.tt]
 		st.Total++
 		switch {
-		case !pd.ok || (anyErr && p.AtomicMode == "ALL"):
+		case failed[pd.plural+"\x00"+pd.id] || pd.skip || (anyErr && p.AtomicMode == "ALL"):
 			st.Ignored++
 			continue
 		case p.ImportStrategy == "DELETE":
@@ -440,6 +457,7 @@ func (s *Server) importTracker(b trackerBundle, p trackerParams) *trackerReport 
 			continue
 		}
 		if p.ImportStrategy == "DELETE" {
+			s.touchTrackerParents(pd.plural, s.trackerStored(pd.plural, pd.id), now)
 			s.deleteTracker(pd.plural, pd.id, now)
 			continue
 		}
@@ -452,15 +470,81 @@ func (s *Server) importTracker(b trackerBundle, p trackerParams) *trackerReport 
 		stored["updatedAt"] = now
 		stored["deleted"] = false
 		s.track.put(pd.plural, pd.id, stored)
+		s.touchTrackerParents(pd.plural, stored, now)
 	}
 	for _, k := range trackerKinds {
 		rep.stats.add(*rep.perType[k.trackerType])
 	}
 	if anyErr {
 		rep.status = "ERROR"
+	} else if len(rep.warnings) > 0 {
+		rep.status = "WARNING"
 	}
 	s.stats.imported(rep.stats.Created + rep.stats.Updated + rep.stats.Deleted)
 	return rep
+}
+
+func (s *Server) trackerStored(plural, id string) map[string]any {
+	o, _ := s.track.get(plural, id)
+	return o
+}
+
+// failedParent returns the type and UID of a refused object this one references: an enrollment's tracked
+// entity, an event's enrollment, either side of a relationship.
+func (s *Server) failedParent(plural string, o map[string]any, failed map[string]bool) (string, string) {
+	check := func(pl, id string) bool { return id != "" && failed[pl+"\x00"+id] }
+	switch plural {
+	case "enrollments":
+		if te, _ := o["trackedEntity"].(string); check("trackedEntities", te) {
+			return "TRACKED_ENTITY", te
+		}
+	case "events":
+		if en, _ := o["enrollment"].(string); check("enrollments", en) {
+			return "ENROLLMENT", en
+		}
+		if te, _ := o["trackedEntity"].(string); check("trackedEntities", te) {
+			return "TRACKED_ENTITY", te
+		}
+	case "relationships":
+		for _, side := range []string{"from", "to"} {
+			kind, id := relationshipItem(o[side])
+			pl := map[string]string{"trackedEntity": "trackedEntities", "enrollment": "enrollments", "event": "events"}[kind]
+			if check(pl, id) {
+				return trackerTypeOf(pl), id
+			}
+		}
+	}
+	return "", ""
+}
+
+// touchTrackerParents moves the updatedAt of the tracked entity (and enrollment) above a changed object:
+// DHIS2 bumps a tracked entity's lastUpdated when its enrollments, events or originating relationships
+// change, so a delta export by updatedAfter finds the entity again.
+func (s *Server) touchTrackerParents(plural string, o map[string]any, now string) {
+	if o == nil {
+		return
+	}
+	touch := func(pl, id string) {
+		if x, ok := s.track.get(pl, id); ok && id != "" {
+			x["updatedAt"] = now
+		}
+	}
+	switch plural {
+	case "enrollments":
+		te, _ := o["trackedEntity"].(string)
+		touch("trackedEntities", te)
+	case "events":
+		en, _ := o["enrollment"].(string)
+		touch("enrollments", en)
+		if e, ok := s.track.get("enrollments", en); ok {
+			te, _ := e["trackedEntity"].(string)
+			touch("trackedEntities", te)
+		}
+	case "relationships":
+		if kind, id := relationshipItem(o["from"]); kind == "trackedEntity" {
+			touch("trackedEntities", id)
+		}
+	}
 }
 
 func trackerTypeOf(plural string) string {
@@ -479,32 +563,54 @@ func (s *Server) deleteTracker(plural, id, now string) {
 		return
 	}
 	o["deleted"], o["updatedAt"] = true, now
+	if plural != "relationships" {
+		// Relationships of a deleted tracked entity, enrollment or event go with it (the stricter choice:
+		// see docs/dhis2-conformance.md).
+		for _, r := range s.track.childrenOf("relationships", id, false) {
+			r["deleted"], r["updatedAt"] = true, now
+		}
+	}
 	child := map[string]string{"trackedEntities": "enrollments", "enrollments": "events"}[plural]
 	if child == "" {
 		return
 	}
-	parentField := map[string]string{"trackedEntities": "trackedEntity", "enrollments": "enrollment"}[plural]
-	for cid, c := range s.track.kinds[child].objs {
-		if c[parentField] == id {
-			s.deleteTracker(child, cid, now)
-		}
+	for _, c := range s.track.childrenOf(child, id, false) {
+		cid, _ := c[trackerIDField(child)].(string)
+		s.deleteTracker(child, cid, now)
 	}
 }
 
-// validateTracker applies the tracker validation codes of ValidationCode.java (FACTS §6.4).
-func (s *Server) validateTracker(plural, tt, id string, o map[string]any, exists bool, p trackerParams, inPayload map[string]map[string]bool) []trackerError {
-	var errs []trackerError
-	add := func(code, msg string, args ...string) {
-		e := trackerError{Message: msg, ErrorCode: code, TrackerType: tt, UID: id}
-		if s.version.AtLeast(41) {
-			e.Args = append([]string{}, args...)
-		}
-		errs = append(errs, e)
+// trackerErr is one error report; args appear from 2.41.
+func (s *Server) trackerErr(code, tt, id, msg string, args ...string) trackerError {
+	e := trackerError{Message: msg, ErrorCode: code, TrackerType: tt, UID: id}
+	if s.version.AtLeast(41) {
+		e.Args = append([]string{}, args...)
 	}
+	return e
+}
+
+// deletedCodes are the "already deleted and cannot be modified" codes per kind (ValidationCode E1114,
+// E1113, E1082, E4017): a soft-deleted UID is never re-created.
+var deletedCodes = map[string]struct{ code, name string }{
+	"trackedEntities": {"E1114", "TrackedEntity"}, "enrollments": {"E1113", "Enrollment"},
+	"events": {"E1082", "Event"}, "relationships": {"E4017", "Relationship"},
+}
+
+// validateTracker applies the tracker validation codes of ValidationCode.java (FACTS §6.4); it returns the
+// errors and the warnings (a warning alone leaves the object unchanged, as E4015 does).
+func (s *Server) validateTracker(plural, tt, id string, o, stored map[string]any, exists, wasDeleted bool, p trackerParams,
+	inPayload map[string]map[string]bool, ctx *trackerCtx) ([]trackerError, []trackerError) {
+	var errs, warns []trackerError
+	add := func(code, msg string, args ...string) { errs = append(errs, s.trackerErr(code, tt, id, msg, args...)) }
 	str := func(k string) string { v, _ := o[k].(string); return v }
 	if id != "" && !isUID(id) {
 		add("E1048", fmt.Sprintf("Object: `%s`, uid: `%s`, has an invalid uid format.", tt, id), tt, id)
-		return errs
+		return errs, nil
+	}
+	if wasDeleted && p.ImportStrategy != "DELETE" {
+		d := deletedCodes[plural]
+		add(d.code, fmt.Sprintf("%s: `%s`, is already deleted and cannot be modified.", d.name, id), id)
+		return errs, nil
 	}
 	liveTracker := func(pl, oid string) bool {
 		if inPayload[pl][oid] {
@@ -539,12 +645,12 @@ func (s *Server) validateTracker(plural, tt, id string, o map[string]any, exists
 		switch {
 		case p.ImportStrategy == "CREATE" && exists:
 			add("E1002", fmt.Sprintf("TrackedEntity: `%s`, already exists.", id), id)
-			return errs
+			return errs, nil
 		case (p.ImportStrategy == "UPDATE" || p.ImportStrategy == "DELETE") && !exists:
 			add("E1063", fmt.Sprintf("TrackedEntity: `%s`, does not exist.", id), id)
-			return errs
+			return errs, nil
 		case p.ImportStrategy == "DELETE":
-			return errs
+			return errs, nil
 		}
 		if t := str("trackedEntityType"); !existsMeta("trackedEntityTypes", t) {
 			add("E1005", fmt.Sprintf("Could not find TrackedEntityType: `%s`.", t), t)
@@ -552,16 +658,17 @@ func (s *Server) validateTracker(plural, tt, id string, o map[string]any, exists
 		if ou := str("orgUnit"); !existsMeta("organisationUnits", ou) {
 			add("E1049", fmt.Sprintf("Could not find OrganisationUnit: `%s`, linked to Tracked Entity.", ou), ou)
 		}
+		s.trackedEntityContent(id, o, stored, add)
 	case "enrollments":
 		switch {
 		case p.ImportStrategy == "CREATE" && exists:
 			add("E1080", fmt.Sprintf("Enrollment: `%s`, already exists.", id), id)
-			return errs
+			return errs, nil
 		case (p.ImportStrategy == "UPDATE" || p.ImportStrategy == "DELETE") && !exists:
 			add("E1081", fmt.Sprintf("Enrollment: `%s`, does not exist.", id), id)
-			return errs
+			return errs, nil
 		case p.ImportStrategy == "DELETE":
-			return errs
+			return errs, nil
 		}
 		prg, ou, te := str("program"), str("orgUnit"), str("trackedEntity")
 		if !existsMeta("programs", prg) {
@@ -575,16 +682,19 @@ func (s *Server) validateTracker(plural, tt, id string, o map[string]any, exists
 		if !liveTracker("trackedEntities", te) {
 			add("E1068", fmt.Sprintf("Could not find TrackedEntity: `%s`, linked to Enrollment.", te), te)
 		}
+		if prgObj, ok := s.meta.get("programs", prg); ok {
+			s.enrollmentContent(id, o, prgObj, ctx, add)
+		}
 	case "events":
 		switch {
 		case p.ImportStrategy == "CREATE" && exists:
 			add("E1030", fmt.Sprintf("Event: `%s`, already exists.", id), id)
-			return errs
+			return errs, nil
 		case (p.ImportStrategy == "UPDATE" || p.ImportStrategy == "DELETE") && !exists:
 			add("E1032", fmt.Sprintf("Event: `%s`, do not exist.", id), id)
-			return errs
+			return errs, nil
 		case p.ImportStrategy == "DELETE":
-			return errs
+			return errs, nil
 		}
 		prg, ps, ou, en := str("program"), str("programStage"), str("orgUnit"), str("enrollment")
 		stage, stageOK := s.meta.get("programStages", ps)
@@ -605,6 +715,11 @@ func (s *Server) validateTracker(plural, tt, id string, o map[string]any, exists
 		} else if prgOK && !programHasOU(prg, ou) {
 			add("E1029", fmt.Sprintf("Event OrganisationUnit: `%s`, and Program: `%s`, don't match.", ou, prg), ou, prg)
 		}
+		if stageOK {
+			s.eventContent(o, stored, stage, add)
+		} else {
+			s.eventContent(o, stored, nil, add)
+		}
 		if prgOK && program["programType"] == "WITH_REGISTRATION" {
 			if en == "" {
 				add("E1033", fmt.Sprintf("Event: `%s`, Enrollment value is NULL.", id), id)
@@ -617,7 +732,16 @@ func (s *Server) validateTracker(plural, tt, id string, o map[string]any, exists
 			if !exists {
 				add("E4005", fmt.Sprintf("Relationship: `%s` do not exist.", id), id)
 			}
-			return errs
+			return errs, nil
+		}
+		if exists {
+			// Relationships are never updated: an existing one is reported and left as it is.
+			warns = append(warns, s.trackerErr("E4015", tt, id, fmt.Sprintf("Relationship: `%s`, already exists.", id), id))
+			return nil, warns
+		}
+		if dup := s.duplicateRelationship(id, o); dup != "" {
+			l := relationshipLink(o)
+			add("E4018", fmt.Sprintf("Relationship: `%s`, linking %s: `%s` to %s: `%s` already exists.", id, l[0], l[1], l[2], l[3]), id, l[0], l[1], l[2], l[3])
 		}
 		rt := str("relationshipType")
 		if !existsMeta("relationshipTypes", rt) {
@@ -645,7 +769,7 @@ func (s *Server) validateTracker(plural, tt, id string, o map[string]any, exists
 			}
 		}
 	}
-	return errs
+	return errs, warns
 }
 
 // trackerReportJSON renders the import report of the simulated version (FACTS §6.3): 2.36–2.39 have
@@ -658,7 +782,11 @@ func (s *Server) trackerReportJSON(r *trackerReport, p trackerParams) *orderedOb
 	if errs == nil {
 		errs = []trackerError{}
 	}
-	o.set("validationReport", (&orderedObject{}).set("errorReports", errs).set("warningReports", []any{}))
+	warns := r.warnings
+	if warns == nil {
+		warns = []trackerError{}
+	}
+	o.set("validationReport", (&orderedObject{}).set("errorReports", errs).set("warningReports", warns))
 	o.set("stats", r.stats)
 	if !s.version.AtLeast(41) {
 		o.set("timingsStats", map[string]any{"timers": map[string]string{"preheat": "0,001000 sec.",
