@@ -374,8 +374,8 @@ type trackerReport struct {
 	stats    importStats
 	errors   []trackerError
 	warnings []trackerError
-	perType map[string]*importStats
-	objects map[string][]trackerObjReport
+	perType  map[string]*importStats
+	objects  map[string][]trackerObjReport
 }
 
 // importTracker validates the bundle (tracked entities, then enrollments, events, relationships) and commits
