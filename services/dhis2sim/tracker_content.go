@@ -115,7 +115,7 @@ func (s *Server) checkAttributes(list any, teID string, add func(code, msg strin
 // trackedEntityContent checks a tracked entity's attributes and the mandatory attributes of its type (E1090).
 func (s *Server) trackedEntityContent(id string, o, stored map[string]any, add func(code, msg string, args ...string)) {
 	s.checkAttributes(o["attributes"], id, add)
-	tet, ok := s.meta.get("trackedEntityTypes", refID(o["trackedEntityType"]))
+	tet, ok := s.meta.get("trackedEntityTypes", uidOf(o["trackedEntityType"]))
 	if !ok {
 		return
 	}
@@ -300,14 +300,14 @@ func (s *Server) duplicateRelationship(id string, o map[string]any) string {
 	if from == "" || to == "" {
 		return ""
 	}
-	rt := refID(o["relationshipType"])
+	rt := uidOf(o["relationshipType"])
 	bidi := false
 	if t, ok := s.meta.get("relationshipTypes", rt); ok {
 		bidi, _ = t["bidirectional"].(bool)
 	}
 	for _, r := range s.track.childrenOf("relationships", from, false) {
 		rid, _ := r["relationship"].(string)
-		if rid == id || refID(r["relationshipType"]) != rt {
+		if rid == id || uidOf(r["relationshipType"]) != rt {
 			continue
 		}
 		fk, f := relationshipItem(r["from"])
