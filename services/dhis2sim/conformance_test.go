@@ -63,7 +63,7 @@ const conformanceFixture = `{
 }`
 
 // conformanceSeed: teOne at the clinic and teTwo at the village, both enrolled in the tracker programme
-// (teOne with a completed visit), teThree enrolled nowhere, and a relationship teOne -> teTwo.
+// (teOne with a completed visit), teThree enrolled nowhere, and relationships teOne -> teTwo, teOne -> teThree.
 const conformanceSeed = `{"trackedEntities":[
  {"trackedEntity":"teOne000001","trackedEntityType":"tetPerson01","orgUnit":"ouClinic001",
   "attributes":[{"attribute":"atName00001","value":"Ama"},{"attribute":"atSex000001","value":"FEMALE"},{"attribute":"atNatId0001","value":"N-1"}],
@@ -76,7 +76,9 @@ const conformanceSeed = `{"trackedEntities":[
  {"trackedEntity":"teThree0001","trackedEntityType":"tetPerson01","orgUnit":"ouOther0001",
   "attributes":[{"attribute":"atName00001","value":"Esi"}]}],
  "relationships":[{"relationship":"relOne00001","relationshipType":"rtContact01",
-  "from":{"trackedEntity":{"trackedEntity":"teOne000001"}},"to":{"trackedEntity":{"trackedEntity":"teTwo000001"}}}]}`
+  "from":{"trackedEntity":{"trackedEntity":"teOne000001"}},"to":{"trackedEntity":{"trackedEntity":"teTwo000001"}}},
+ {"relationship":"relTwo00001","relationshipType":"rtContact01",
+  "from":{"trackedEntity":{"trackedEntity":"teOne000001"}},"to":{"trackedEntity":{"trackedEntity":"teThree0001"}}}]}`
 
 // confRow is one conformance row.
 type confRow struct {
@@ -399,7 +401,7 @@ var conformanceRows = []confRow{
 		req: getV(func(v int) string {
 			return "/api/tracker/relationships?" + teiP(v) + "=teOne000001&updatedAfter=2999-01-01"
 		}),
-		status: always(200), check: listed("relationship", "relOne00001"),
+		status: always(200), check: listed("relationship", "relOne00001", "relTwo00001"),
 		source: "RelationshipRequestParams has no updatedAfter (FACTS changes §7): the parameter is ignored"},
 	{area: "relationships", name: "trackedEntity before 2.41", until: 41,
 		req: get("/api/tracker/relationships?trackedEntity=teOne000001"), status: always(400),
@@ -454,7 +456,7 @@ var conformanceRows = []confRow{
 	{area: "tracker-import", name: "relationship to a refused tracked entity is refused",
 		req: postTracker("CREATE_AND_UPDATE", `{"trackedEntities":[{"trackedEntity":"teBad000002","trackedEntityType":"tetPerson01","orgUnit":"NOSUCHOU001",`+nameAttr+`}],
 		  "relationships":[{"relationship":"relBad00001","relationshipType":"rtContact01","from":{"trackedEntity":{"trackedEntity":"teBad000002"}},"to":{"trackedEntity":{"trackedEntity":"teTwo000001"}}}]}`),
-		status: importStatus(true), check: both(reported("E5000", false), stored("relationships", 1)),
+		status: importStatus(true), check: both(reported("E5000", false), stored("relationships", 2)),
 		source: "PersistablesFilter (2.40+)", estimate: "code before 2.40"},
 
 	// --- Tracker import: content ---
