@@ -303,7 +303,9 @@ var conformanceRows = []confRow{
 		},
 		source: "2.36–2.40: DefaultTrackedEntityInstanceService.validate, TrackerTrackedEntitiesExportControllerTest#getTrackedEntitiesNeedsAtLeastOneOrgUnit (409); 2.41+: RequestParamsValidator.validateOrgUnitMode defaults orgUnitMode to ACCESSIBLE"},
 	{area: "te-export", name: "program with ouMode ACCESSIBLE",
-		req:    getV(func(v int) string { return "/api/tracker/trackedEntities?program=prgTrk00001&" + modeP(v) + "=ACCESSIBLE" }),
+		req: getV(func(v int) string {
+			return "/api/tracker/trackedEntities?program=prgTrk00001&" + modeP(v) + "=ACCESSIBLE"
+		}),
 		status: always(200), check: listed("trackedEntity", "teOne000001", "teTwo000001"),
 		source: "DefaultTrackedEntityInstanceService.validate exempts ACCESSIBLE, CAPTURE, ALL; RequestParamsValidatorTest#shouldPassWhenNoOrgUnitSuppliedAndOrgUnitModeAccessible"},
 	{area: "te-export", name: "program with ouMode ALL",
@@ -316,15 +318,21 @@ var conformanceRows = []confRow{
 		source:   "TrackerTrackedEntitiesExportControllerTest#getTrackedEntitiesNeedsProgramOrType (409); FACTS rule dates from 2.37",
 		estimate: "2.36 (rule sourced from 2.37) and the 2.41+ status"},
 	{area: "te-export", name: "program and type together",
-		req:    getV(func(v int) string { return "/api/tracker/trackedEntities?program=prgTrk00001&trackedEntityType=tetPerson01&" + modeP(v) + "=ACCESSIBLE" }),
+		req: getV(func(v int) string {
+			return "/api/tracker/trackedEntities?program=prgTrk00001&trackedEntityType=tetPerson01&" + modeP(v) + "=ACCESSIBLE"
+		}),
 		status: conflictUntil41, check: message("cannot be specified simultaneously"),
 		source: "DefaultTrackedEntityInstanceService.validate", estimate: "message and 2.41+ status"},
 	{area: "te-export", name: "unknown program",
-		req:    getV(func(v int) string { return "/api/tracker/trackedEntities?program=NONEXISTENT&" + modeP(v) + "=ACCESSIBLE" }),
+		req: getV(func(v int) string {
+			return "/api/tracker/trackedEntities?program=NONEXISTENT&" + modeP(v) + "=ACCESSIBLE"
+		}),
 		status: conflictUntil41, check: message("Program is specified but does not exist"),
 		source: "DefaultTrackedEntityInstanceService query params (program lookup)", estimate: "status per version"},
 	{area: "te-export", name: "programme ownership: only enrolled entities",
-		req:    getV(func(v int) string { return "/api/tracker/trackedEntities?program=prgOnce0001&" + modeP(v) + "=ACCESSIBLE" }),
+		req: getV(func(v int) string {
+			return "/api/tracker/trackedEntities?program=prgOnce0001&" + modeP(v) + "=ACCESSIBLE"
+		}),
 		status: always(200), check: listed("trackedEntity"),
 		source: "docs tracker.md: with program, tracked entities are selected by programme ownership (trackedentityprogramowner)"},
 	{area: "te-export", name: "ouMode DESCENDANTS",
@@ -346,7 +354,9 @@ var conformanceRows = []confRow{
 		status: always(200), check: listed("trackedEntity"),
 		source: "OrganisationUnitSelectionMode SELECTED; docs tracker.md"},
 	{area: "te-export", name: "invalid ouMode",
-		req:    getV(func(v int) string { return "/api/tracker/trackedEntities?program=prgTrk00001&" + modeP(v) + "=EVERYWHERE" }),
+		req: getV(func(v int) string {
+			return "/api/tracker/trackedEntities?program=prgTrk00001&" + modeP(v) + "=EVERYWHERE"
+		}),
 		status: always(400),
 		source: "enum binding of OrganisationUnitSelectionMode", estimate: "status and message in every version"},
 	{area: "te-export", name: "orgUnits with orgUnitMode ACCESSIBLE", from: 41,
@@ -394,7 +404,9 @@ var conformanceRows = []confRow{
 		check:  listed("relationship", "relOne00001"),
 		source: "docs@2.38 new-tracker.md (tei), rel:2.41 (trackedEntity; tei deprecated), TrackerRelationshipsExportController"},
 	{area: "relationships", name: "more than one filter",
-		req:    getV(func(v int) string { return "/api/tracker/relationships?" + teiP(v) + "=teOne000001&enrollment=enOne000001" }),
+		req: getV(func(v int) string {
+			return "/api/tracker/relationships?" + teiP(v) + "=teOne000001&enrollment=enOne000001"
+		}),
 		status: always(400), check: message("Only one of parameters"),
 		source: "TrackerRelationshipsExportControllerTest#getRelationshipsBadRequestWithMultipleParams"},
 	{area: "relationships", name: "updatedAfter is no relationships parameter",
@@ -503,8 +515,8 @@ var conformanceRows = []confRow{
 		req:    postTracker("CREATE_AND_UPDATE", enrollmentOf("teOne000001", "enNew000004", `,"enrolledAt":"2024-05-01","status":"ACTIVE"`)),
 		status: importStatus(true), check: reported("E1015", false), source: "ValidationCode E1015, EnrollmentInExistingValidator"},
 	{area: "tracker-import", name: "enroll-once programme enrolled twice",
-		steps: []confReq{postTracker("CREATE_AND_UPDATE", `{"enrollments":[{"enrollment":"enOnce00001","trackedEntity":"teOne000001","program":"prgOnce0001","orgUnit":"ouClinic001","enrolledAt":"2024-01-01","status":"COMPLETED"}]}`)},
-		req:   postTracker("CREATE_AND_UPDATE", `{"enrollments":[{"enrollment":"enOnce00002","trackedEntity":"teOne000001","program":"prgOnce0001","orgUnit":"ouClinic001","enrolledAt":"2024-06-01","status":"ACTIVE"}]}`),
+		steps:  []confReq{postTracker("CREATE_AND_UPDATE", `{"enrollments":[{"enrollment":"enOnce00001","trackedEntity":"teOne000001","program":"prgOnce0001","orgUnit":"ouClinic001","enrolledAt":"2024-01-01","status":"COMPLETED"}]}`)},
+		req:    postTracker("CREATE_AND_UPDATE", `{"enrollments":[{"enrollment":"enOnce00002","trackedEntity":"teOne000001","program":"prgOnce0001","orgUnit":"ouClinic001","enrolledAt":"2024-06-01","status":"ACTIVE"}]}`),
 		status: importStatus(true), check: reported("E1016", false), source: "ValidationCode E1016, EnrollmentInExistingValidator"},
 
 	// --- Aggregate data values ---
@@ -555,8 +567,8 @@ var conformanceRows = []confRow{
 
 	// --- Metadata ---
 	{area: "metadata", name: "data element whose values were all deleted cannot be deleted",
-		steps: []confReq{postPath("/api/dataValueSets", casesValue("5", "")), postPath("/api/dataValueSets?importStrategy=DELETE", casesValue("5", ""))},
-		req:   postPath("/api/metadata?importStrategy=DELETE", `{"dataElements":[{"id":"deCases0001"}]}`),
+		steps:  []confReq{postPath("/api/dataValueSets", casesValue("5", "")), postPath("/api/dataValueSets?importStrategy=DELETE", casesValue("5", ""))},
+		req:    postPath("/api/metadata?importStrategy=DELETE", `{"dataElements":[{"id":"deCases0001"}]}`),
 		status: func(v int) int { return map[bool]int{true: 409, false: 200}[v >= 38] },
 		check: func(t *testing.T, v int, s *Server, b []byte) {
 			if !strings.Contains(string(b), "E4030") {
