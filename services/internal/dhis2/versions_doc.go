@@ -64,6 +64,10 @@ var featureNotes = map[Feature]featureNote{
 		"dhis2-core commit 55ea990 (2.39.6), 2.40.4 and 2.41.1 backports"},
 	FeatureSystemInfoFields: {"`/api/system/info` accepts `?fields=`",
 		"dhis2-core 2.42 `SystemController#getSystemInfo`"},
+	FeatureTrackedEntityOrgUnitRequired: {"a tracked-entity export needs org units or `ouMode` ACCESSIBLE/CAPTURE/ALL, else 409 (from 2.41 `orgUnitMode` defaults to ACCESSIBLE)",
+		"dhis2-core `DefaultTrackedEntityInstanceService#validate`, `TrackerTrackedEntitiesExportControllerTest`; 2.41 `RequestParamsValidator`"},
+	FeatureRelationshipsTeiParam: {"`/api/tracker/relationships` names the tracked entity `tei` (2.41+ reads `trackedEntity`)",
+		"release notes 2.41 and 2.42"},
 	FeatureEventVisualizationsOnly: {"event charts and reports travel as `eventVisualizations`; older targets get `eventCharts`/`eventReports`",
 		"release notes 2.41; EyeSeeTea metadata-synchronization `PackageTransformations.ts`"},
 }
