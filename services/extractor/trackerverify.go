@@ -2,6 +2,7 @@ package extractor
 
 import (
 	"cmp"
+	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	extractorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/extractor/v1"
+	"github.com/dhis2sync/dhis2sync/services/internal/dhis2"
 )
 
 // Resources of event and tracker verification checks: "<resource>:<group>", e.g.
@@ -272,4 +274,55 @@ func decodeObject(raw json.RawMessage) (map[string]any, error) {
 		return nil, fmt.Errorf("a record is not a JSON object: %w", err)
 	}
 	return obj, nil
+}
+
+// verifyTrackerFields asks for what tracker verification compares: each tracked entity's attributes, its
+// enrollments with their events, and its relationships (DHIS2 serves relationships only per entity).
+const verifyTrackerFields = "*,enrollments[*,events[*]],relationships[*]"
+
+// readTrackerSide reads one side's records of the given programmes: the events of event programmes
+// (eventPrograms) and the tracked entities, enrollments, events and relationships of tracker programmes
+// (trackerPrograms), over the configuration's org units (each with its subtree) or, with none, every org unit
+// the account can read. Deleted records are not exported, so they count as absent.
+func readTrackerSide(ctx context.Context, c *dhis2.Client, eventPrograms, trackerPrograms, orgUnits []string) (*trackerSide, error) {
+	s := newTrackerSide()
+	query := func(prg, fields string) dhis2.TrackerQuery {
+		q := dhis2.TrackerQuery{Program: prg, Fields: fields, PageSize: verifyPageSize, Order: "createdAt:asc"}
+		if len(orgUnits) > 0 {
+			q.OrgUnits, q.OrgUnitMode = orgUnits, "DESCENDANTS"
+		}
+		return q
+	}
+	for _, prg := range eventPrograms {
+		for raw, err := range c.ExportTracker(ctx, dhis2.Events, query(prg, "*")) {
+			if err != nil {
+				return nil, fmt.Errorf("events of program %s: %w", prg, err)
+			}
+			ev, err := decodeObject(raw)
+			if err != nil {
+				return nil, fmt.Errorf("events of program %s: %w", prg, err)
+			}
+			s.addEvent(ev)
+		}
+	}
+	for _, prg := range trackerPrograms {
+		for raw, err := range c.ExportTracker(ctx, dhis2.TrackedEntities, query(prg, verifyTrackerFields)) {
+			if err != nil {
+				return nil, fmt.Errorf("tracked entities of program %s: %w", prg, err)
+			}
+			te, err := decodeObject(raw)
+			if err != nil {
+				return nil, fmt.Errorf("tracked entities of program %s: %w", prg, err)
+			}
+			rels, _ := te["relationships"].([]any)
+			for _, r := range rels {
+				if rel, ok := r.(map[string]any); ok {
+					s.addRelationship(rel)
+				}
+			}
+			// An entity enrolled in several programmes comes once per programme: one record, whole each time.
+			s.addTrackedEntity(te)
+		}
+	}
+	return s, nil
 }
