@@ -25,10 +25,7 @@ const defaultDataYears = 5
 // org units and the period window come from the configuration's filters, as the orchestrator plans them.
 // Memory holds one data set's values of one side at a time.
 func (x *Extractor) VerifyDataValues(ctx context.Context, req *extractorv1.VerifyStepRequest) (*extractorv1.VerifyStepResponse, error) {
-	cfg, err := ParseConfig(req.GetConfigJson())
-	if err != nil {
-		return nil, err
-	}
+	cfg := req.GetConfig()
 	src, err := x.clients.Get(ctx, req.GetSourceInstanceId())
 	if err != nil {
 		return nil, err

@@ -14,6 +14,7 @@ import (
 	configv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/config/v1"
 	extractorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/extractor/v1"
 	orchestratorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/orchestrator/v1"
+	stepv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/step/v1"
 )
 
 const (
@@ -70,7 +71,7 @@ func TestLaunchCompletesWithCounters(t *testing.T) {
 		t.Errorf("org units extraction = %v, want order=level:asc", orgUnits)
 	}
 	for _, l := range e.workers.loadRequests() {
-		if l.GetImportParams()["importMode"] != "COMMIT" || l.GetConfigJson() == "" {
+		if l.GetImportParams()["importMode"] != "COMMIT" || l.GetConfig() == nil || l.GetKind() == stepv1.StepKind_STEP_KIND_UNSPECIFIED {
 			t.Fatalf("load request %v", l)
 		}
 	}
@@ -291,7 +292,7 @@ func TestResumeAfterRestart(t *testing.T) {
 		return false
 	})
 	e.stop()
-	if s := e.job2(job.GetId()); s != statusRunning {
+	if s := e.job2(job.GetId()); s != string(statusRunning) {
 		t.Fatalf("after shutdown the job is %s, want it left RUNNING", s)
 	}
 	e.start()

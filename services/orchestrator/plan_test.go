@@ -147,14 +147,14 @@ func TestRetryDelay(t *testing.T) {
 }
 
 func TestDecideStatus(t *testing.T) {
-	sub := func(kind, status string) *jobRow {
+	sub := func(kind string, status Status) *jobRow {
 		return &jobRow{Kind: kind, Status: status, Critical: kind == kindMetadata}
 	}
 	tests := []struct {
 		name string
 		root jobRow
 		subs []*jobRow
-		want string
+		want Status
 	}{
 		{"all completed", jobRow{}, []*jobRow{sub(kindMetadata, statusCompleted), sub(kindEvents, statusCompleted)}, statusCompleted},
 		{"errors counted", jobRow{counters: counters{Errors: 1}}, []*jobRow{sub(kindEvents, statusCompleted)}, statusCompletedWarnings},

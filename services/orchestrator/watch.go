@@ -31,7 +31,7 @@ func (s *Service) WatchJob(req *orchestratorv1.WatchJobRequest, stream orchestra
 	if err := stream.Send(&orchestratorv1.WatchJobResponse{Kind: eventState, Time: timestamppb.Now(), Job: job}); err != nil {
 		return err
 	}
-	if final(statusName(job.GetStatus())) {
+	if statusOf(job.GetStatus()).final() {
 		return nil
 	}
 	hb := time.NewTicker(s.opts.WatchHeartbeat)
@@ -54,7 +54,7 @@ func (s *Service) WatchJob(req *orchestratorv1.WatchJobRequest, stream orchestra
 			if err := stream.Send(ev); err != nil {
 				return err
 			}
-			if ev.GetKind() == eventState && final(statusName(ev.GetJob().GetStatus())) {
+			if ev.GetKind() == eventState && statusOf(ev.GetJob().GetStatus()).final() {
 				return nil
 			}
 		}
