@@ -11,6 +11,7 @@ import (
 
 	extractorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/extractor/v1"
 	"github.com/dhis2sync/dhis2sync/services/internal/dhis2"
+	"github.com/dhis2sync/dhis2sync/services/internal/resource"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
@@ -120,7 +121,7 @@ func compareValues(out *extractorv1.VerifyStepResponse, ds, dest string, source,
 		out.DifferenceCount++
 		out.Passed = false
 		if len(out.Differences) < limit {
-			out.Differences = append(out.Differences, &extractorv1.Difference{Resource: "dataValues:" + ds, Uid: key,
+			out.Differences = append(out.Differences, &extractorv1.Difference{Resource: resource.DataValuesOf(ds), Uid: key,
 				Kind: kind, DestinationInstanceId: dest, Detail: detail})
 		}
 	}
@@ -148,7 +149,7 @@ func compareValues(out *extractorv1.VerifyStepResponse, ds, dest string, source,
 	slices.Sort(names)
 	for _, pe := range names {
 		s := periods[pe]
-		check := &extractorv1.ResourceCheck{Resource: "dataValues:" + ds + ":" + pe, DestinationInstanceId: dest,
+		check := &extractorv1.ResourceCheck{Resource: resource.DataValuesOf(ds) + ":" + pe, DestinationInstanceId: dest,
 			SourceCount: int64(len(s.src)), DestinationCount: int64(len(s.dst)), SourceHash: linesHash(s.src),
 			DestinationHash: linesHash(s.dst)}
 		check.Equal = check.SourceCount == check.DestinationCount && check.SourceHash == check.DestinationHash
