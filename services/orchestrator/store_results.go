@@ -150,7 +150,7 @@ func (s *store) applyResult(ctx context.Context, r *batchv1.Result) (*applied, e
 	return out, nil
 }
 
-// resultLogLines turns a result's conflicts and error into log lines.
+// resultLogLines turns a result's conflicts, version adaptations and error into log lines.
 func resultLogLines(r *batchv1.Result) []*orchestratorv1.LogLine {
 	var out []*orchestratorv1.LogLine
 	dest := r.GetDestinationInstanceId()
@@ -179,6 +179,14 @@ func resultLogLines(r *batchv1.Result) []*orchestratorv1.LogLine {
 			}
 		}
 		out = append(out, &orchestratorv1.LogLine{Level: level, StepId: r.GetStepId(), Message: msg, Attributes: attrs})
+	}
+	for _, a := range r.GetAdaptations() {
+		msg := fmt.Sprintf("version adaptation: %s (%d objects", a.GetRule(), a.GetCount())
+		if len(a.GetExamples()) > 0 {
+			msg += ", e.g. " + strings.Join(a.GetExamples(), ", ")
+		}
+		out = append(out, &orchestratorv1.LogLine{Level: orchestratorv1.LogLevel_LOG_LEVEL_INFO, StepId: r.GetStepId(),
+			Message: msg + ")", Attributes: map[string]string{"destination": dest, "rule": a.GetRule()}})
 	}
 	if r.GetError() != "" {
 		out = append(out, &orchestratorv1.LogLine{
