@@ -285,6 +285,7 @@ func (d *dataPipe) importRun(ctx context.Context, run []*held) (*batchv1.Result,
 	deletes := d.params.ImportStrategy != "CREATE" && d.params.ImportStrategy != "UPDATE"
 	for _, h := range run {
 		res.Sequences = append(res.Sequences, h.batch.GetSequence())
+		res.Items += int64(h.batch.GetItemCount())
 		items, err := batch.Decode(h.batch.GetEncoding(), h.batch.GetPayload())
 		if err != nil {
 			return nil, fmt.Errorf("batch %d cannot be read (%v): the step cannot be completed; run the job again", h.batch.GetSequence(), err)

@@ -98,6 +98,7 @@ func (r *stepRun) importRun(ctx context.Context, run []*held) error {
 	res := &batchv1.Result{Status: string(dhis2.StatusOK)}
 	for _, h := range run {
 		res.Sequences = append(res.Sequences, h.batch.GetSequence())
+		res.Items += int64(h.batch.GetItemCount())
 	}
 	res.AckedThrough = run[len(run)-1].batch.GetSequence()
 	var err error

@@ -25,3 +25,14 @@ func TestResultLogLinesListAdaptations(t *testing.T) {
 		t.Error("an adaptation counts as a warning")
 	}
 }
+
+// Progress moves by the source items a result covered, not by the objects DHIS2 reports for them.
+func TestProcessedCountsSourceItems(t *testing.T) {
+	tracked := &batchv1.Result{Items: 20, Created: 20 + 35 + 140} // 20 tracked entities with enrollments and events
+	if got := processedOf(tracked); got != 20 {
+		t.Errorf("processed %d, want the 20 tracked entities", got)
+	}
+	if got := processedOf(&batchv1.Result{Errors: 3}); got != 3 {
+		t.Errorf("a result without item counts: processed %d, want what DHIS2 reported", got)
+	}
+}

@@ -51,6 +51,15 @@ func resultKey(r *batchv1.Result) string {
 	return key
 }
 
+// processedOf is how far a result moves its step's progress, in the unit of the step's planned total: the source
+// items it covered. Results without item counts (an error that covered no batch) count what DHIS2 reported.
+func processedOf(r *batchv1.Result) int64 {
+	if r.GetItems() > 0 {
+		return r.GetItems()
+	}
+	return r.GetCreated() + r.GetUpdated() + r.GetDeleted() + r.GetIgnored() + r.GetErrors()
+}
+
 // warningsOf counts a result's warnings: conflicts that did not make items fail, or a WARNING status alone.
 func warningsOf(r *batchv1.Result) int64 {
 	if r.GetErrors() > 0 {
@@ -100,7 +109,7 @@ func (s *store) applyResult(ctx context.Context, r *batchv1.Result) (*applied, e
 			Created: r.GetCreated(), Updated: r.GetUpdated(), Deleted: r.GetDeleted(), Ignored: r.GetIgnored(),
 			Errors: r.GetErrors(), Warnings: warningsOf(r),
 		}
-		c.Processed = c.Created + c.Updated + c.Deleted + c.Ignored + c.Errors
+		c.Processed = processedOf(r)
 		_, err = tx.ExecContext(ctx, `INSERT INTO step_destinations AS d (step_id, destination_id, acked_through,
 				planned_total, processed, server_date, done, error)
 			VALUES ($1, $2, $3, $4, $5, CASE WHEN $6 AND $8 = '' THEN $7 ELSE '' END, $6 OR $8 <> '', $8)

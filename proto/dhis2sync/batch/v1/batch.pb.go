@@ -289,7 +289,11 @@ type Result struct {
 	// restarts.
 	AckedThrough int64 `protobuf:"varint,17,opt,name=acked_through,json=ackedThrough,proto3" json:"acked_through,omitempty"`
 	// The version transforms the request's objects went through, one entry per rule.
-	Adaptations   []*Adaptation `protobuf:"bytes,18,rep,name=adaptations,proto3" json:"adaptations,omitempty"`
+	Adaptations []*Adaptation `protobuf:"bytes,18,rep,name=adaptations,proto3" json:"adaptations,omitempty"`
+	// The source items the request covered (the item counts of its batches): what the step's progress counts, in
+	// the unit of planned_total. A tracked entity is one item with its enrollments, events and relationships, while
+	// created/updated/… count every object DHIS2 reports.
+	Items         int64 `protobuf:"varint,19,opt,name=items,proto3" json:"items,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -450,6 +454,13 @@ func (x *Result) GetAdaptations() []*Adaptation {
 	return nil
 }
 
+func (x *Result) GetItems() int64 {
+	if x != nil {
+		return x.Items
+	}
+	return 0
+}
+
 // Adaptation is one version transform applied to objects of an import request, e.g. event charts sent to a 2.41
 // destination as event visualizations, or a field the destination version no longer has, dropped.
 type Adaptation struct {
@@ -544,7 +555,7 @@ const file_dhis2sync_batch_v1_batch_proto_rawDesc = "" +
 	"\x03uid\x18\x03 \x01(\tR\x03uid\x12\x1a\n" +
 	"\bproperty\x18\x04 \x01(\tR\bproperty\x12\x14\n" +
 	"\x05value\x18\x05 \x01(\tR\x05value\x12\x18\n" +
-	"\amessage\x18\x06 \x01(\tR\amessage\"\xe9\x04\n" +
+	"\amessage\x18\x06 \x01(\tR\amessage\"\xff\x04\n" +
 	"\x06Result\x12\x15\n" +
 	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x17\n" +
 	"\astep_id\x18\x02 \x01(\tR\x06stepId\x126\n" +
@@ -565,7 +576,8 @@ const file_dhis2sync_batch_v1_batch_proto_rawDesc = "" +
 	"\vserver_date\x18\x10 \x01(\tR\n" +
 	"serverDate\x12#\n" +
 	"\racked_through\x18\x11 \x01(\x03R\fackedThrough\x12@\n" +
-	"\vadaptations\x18\x12 \x03(\v2\x1e.dhis2sync.batch.v1.AdaptationR\vadaptations\"R\n" +
+	"\vadaptations\x18\x12 \x03(\v2\x1e.dhis2sync.batch.v1.AdaptationR\vadaptations\x12\x14\n" +
+	"\x05items\x18\x13 \x01(\x03R\x05items\"R\n" +
 	"\n" +
 	"Adaptation\x12\x12\n" +
 	"\x04rule\x18\x01 \x01(\tR\x04rule\x12\x14\n" +
