@@ -15,6 +15,7 @@ import (
 	extractorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/extractor/v1"
 	orchestratorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/orchestrator/v1"
 	stepv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/step/v1"
+	"github.com/dhis2sync/dhis2sync/services/internal/resource"
 )
 
 const (
@@ -73,6 +74,21 @@ func TestLaunchCompletesWithCounters(t *testing.T) {
 	for _, l := range e.workers.loadRequests() {
 		if l.GetImportParams()["importMode"] != "COMMIT" || l.GetConfig() == nil || l.GetKind() == stepv1.StepKind_STEP_KIND_UNSPECIFIED {
 			t.Fatalf("load request %v", l)
+		}
+	}
+	for _, r := range e.workers.extractRequests() {
+		want := stepv1.StepKind_STEP_KIND_METADATA
+		if slices.ContainsFunc(r.GetResources(), resource.IsDataValues) {
+			want = stepv1.StepKind_STEP_KIND_DATA_VALUES
+		}
+		if r.GetKind() != want || r.GetConfig().GetId() != "c1" || r.GetConfigJson() != "" {
+			t.Fatalf("extract request, want kind %s and the typed configuration only: %v", want, r)
+		}
+	}
+	for _, st := range e.job(job.GetId()).GetSubJobs()[0].GetSteps() {
+		if want := map[string]stepv1.StepKind{"verify": stepv1.StepKind_STEP_KIND_VERIFY}[st.GetName()]; want != 0 && st.GetKind() != want ||
+			st.GetKind() == stepv1.StepKind_STEP_KIND_UNSPECIFIED {
+			t.Errorf("step %s shows kind %s", st.GetName(), st.GetKind())
 		}
 	}
 
