@@ -12,6 +12,7 @@ import (
 
 	extractorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/extractor/v1"
 	"github.com/dhis2sync/dhis2sync/services/internal/dhis2"
+	"github.com/dhis2sync/dhis2sync/services/internal/resource"
 )
 
 // Resources of event and tracker verification checks: "<resource>:<group>", e.g.
@@ -325,4 +326,44 @@ func readTrackerSide(ctx context.Context, c *dhis2.Client, eventPrograms, tracke
 		}
 	}
 	return s, nil
+}
+
+// verifyTrackerStep compares the events of event programmes (a step over "events" alone) or the tracker data of
+// tracker programmes (a step over the tracker resources) of the configuration's programmes and org units, on
+// the source and every destination, and adds its checks and differences to resp. Memory holds one digest per
+// record of the source and of one destination at a time.
+func (x *Extractor) verifyTrackerStep(ctx context.Context, req *extractorv1.VerifyStepRequest, src *dhis2.Client, limit int, resp *extractorv1.VerifyStepResponse) error {
+	f := req.GetConfig().GetFilters()
+	programType := "WITHOUT_REGISTRATION"
+	if slices.Contains(req.GetResources(), resource.TrackedEntities) {
+		programType = "WITH_REGISTRATION"
+	}
+	programs, err := programsOf(ctx, src, programType, f.GetProgramIds())
+	if err != nil {
+		return classed(ErrUnreachable, err, "source: %v", err)
+	}
+	eventPrograms, trackerPrograms := programs, []string(nil)
+	if programType == "WITH_REGISTRATION" {
+		eventPrograms, trackerPrograms = nil, programs
+	}
+	source, err := readTrackerSide(ctx, src, eventPrograms, trackerPrograms, f.GetOrgUnitIds())
+	if err != nil {
+		return classed(ErrUnreachable, err, "source: %v", err)
+	}
+	for _, dest := range req.GetDestinationInstanceIds() {
+		dc, err := x.clients.Get(ctx, dest)
+		if err != nil {
+			return classed(ErrInstance, err, "%v", err)
+		}
+		target, err := readTrackerSide(ctx, dc, eventPrograms, trackerPrograms, f.GetOrgUnitIds())
+		if err != nil {
+			return classed(ErrUnreachable, err, "destination %s: %v", dest, err)
+		}
+		if programType == "WITHOUT_REGISTRATION" {
+			compareRecords(resp, verifyEvents, source.events, target.events, dest, limit)
+		} else {
+			compareTracker(resp, source, target, dest, limit)
+		}
+	}
+	return nil
 }
