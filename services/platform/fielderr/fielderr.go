@@ -52,29 +52,3 @@ func Status(code codes.Code, msg string, vs []Violation) error {
 	}
 	return st.Err()
 }
-
-// Invalid lists every problem of a request at once. errors.Is(err, Sentinel) holds for it, so a service keeps
-// its own sentinel ("invalid configuration", "invalid instance") and its message.
-type Invalid struct {
-	Sentinel   error
-	Violations []Violation
-}
-
-func (e *Invalid) Error() string {
-	what := "invalid request"
-	if e.Sentinel != nil {
-		what = e.Sentinel.Error()
-	}
-	return what + ": " + List(e.Violations).String()
-}
-
-// Is makes errors.Is(err, e.Sentinel) true.
-func (e *Invalid) Is(target error) bool { return e.Sentinel != nil && target == e.Sentinel }
-
-// Check returns nil when nothing was found, else the violations as an *Invalid with the service's sentinel.
-func Check(sentinel error, vs List) error {
-	if len(vs) == 0 {
-		return nil
-	}
-	return &Invalid{Sentinel: sentinel, Violations: vs}
-}
