@@ -104,6 +104,7 @@ func checkFields(c *configv1.Config) violations {
 	checkEnum(&vs, "executionMode", c.ExecutionMode)
 	checkSchedule(&vs, c)
 	checkAutoSync(&vs, c.AutoSync)
+	checkAlerts(&vs, c.Alerts)
 	return vs
 }
 
@@ -289,7 +290,7 @@ func checkSchedule(vs *violations, c *configv1.Config) {
 }
 
 func checkAutoSync(vs *violations, a *configv1.AutoSync) {
-	checkRange(vs, "autoSync.pollIntervalSeconds", a.PollIntervalSeconds, MinPollSeconds, MaxPollSeconds, "seconds (0 means the default, 300)")
+	checkRange(vs, "autoSync.pollIntervalSeconds", a.PollIntervalSeconds, minPollSeconds(), MaxPollSeconds, "seconds (0 means the default, 300)")
 	checkRange(vs, "autoSync.maxSyncsPerHour", a.MaxSyncsPerHour, 1, MaxSyncsPerHourLimit, "runs (0 means the default, 6)")
 	checkRange(vs, "autoSync.cooldownSeconds", a.CooldownSeconds, 1, MaxCooldownSeconds, "seconds (0 means the default, 900)")
 	checkRange(vs, "autoSync.disableAfterFailures", a.DisableAfterFailures, 1, MaxFailuresLimit, "consecutive failures (0 means the default, 5)")

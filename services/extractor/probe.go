@@ -68,7 +68,9 @@ type countingClient struct {
 	requests int
 }
 
-func (p *probe) wants(resource string) bool { return len(p.only) == 0 || slices.Contains(p.only, resource) }
+func (p *probe) wants(resource string) bool {
+	return len(p.only) == 0 || slices.Contains(p.only, resource)
+}
 
 func (p *probe) add(resource string, n int, atLeast bool, detail string) {
 	if n > 0 {

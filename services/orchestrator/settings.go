@@ -35,6 +35,8 @@ type Options struct {
 	ScheduleRefresh time.Duration
 	// CallTimeout bounds each call to the config service, extractor and loader.
 	CallTimeout time.Duration
+	// Automation tunes automatic mode, the scheduler's clock and alerts (watch_options.go).
+	Automation AutomationOptions
 }
 
 // OptionsFromEnv reads DHIS2SYNC_STEP_TIMEOUT, DHIS2SYNC_STEP_REASSERT, DHIS2SYNC_RETRY_BASE and DHIS2SYNC_RETRY_MAX.
@@ -58,6 +60,9 @@ func OptionsFromEnv() (Options, error) {
 		o.RetryMax = n
 	} else {
 		o.RetryMax = 3
+	}
+	if o.Automation, err = automationFromEnv(); err != nil {
+		return o, err
 	}
 	return o.withDefaults(), nil
 }
@@ -89,6 +94,7 @@ func (o Options) withDefaults() Options {
 	def(&o.CancelGrace, 2*time.Second)
 	def(&o.WatchHeartbeat, 15*time.Second)
 	def(&o.CallTimeout, 15*time.Second)
+	o.Automation = o.Automation.withDefaults()
 	return o
 }
 
