@@ -194,9 +194,12 @@ func (s *Service) watchConfig(ctx context.Context, cfg *configv1.Config) error {
 		st.Phase, st.NextCheckTime = phaseCooling, st.CooldownUntil
 		return s.saveAutoState(ctx, st)
 	}
-	if st.NextCheckTime.Valid && now.Before(st.NextCheckTime.Time) {
-		if st.Phase == phaseSyncing || st.Phase == phaseCooling {
-			st.Phase = phaseWatching
+	// The next check is computed from the last one and the current settings, so that an edited interval or
+	// limit counts from the next tick.
+	if st.LastCheckTime.Valid && now.Before(st.LastCheckTime.Time.Add(set.poll)) && st.Phase != phaseRateLimited {
+		next := sql.NullTime{Time: st.LastCheckTime.Time.Add(set.poll), Valid: true}
+		if st.Phase != phaseWatching || !st.NextCheckTime.Time.Equal(next.Time) {
+			st.Phase, st.NextCheckTime = phaseWatching, next
 			return s.saveAutoState(ctx, st)
 		}
 		return nil
@@ -206,6 +209,9 @@ func (s *Service) watchConfig(ctx context.Context, cfg *configv1.Config) error {
 		return err
 	}
 	if n >= set.maxPerHour {
+		if st.Phase == phaseRateLimited && st.NextCheckTime.Valid && st.NextCheckTime.Time.Equal(oldest.Add(time.Hour)) {
+			return nil
+		}
 		st.Phase = phaseRateLimited
 		st.NextCheckTime = sql.NullTime{Time: oldest.Add(time.Hour), Valid: true}
 		st.LastCheckResult = fmt.Sprintf("%d automatic runs in the last hour (maxSyncsPerHour %d): no check before %s",
@@ -248,6 +254,9 @@ func (s *Service) check(ctx context.Context, cfg *configv1.Config, st *autoRow, 
 		note = "first automatic run: nothing to compare the source with yet, so every resource is read from the destinations' watermarks"
 	case len(resp.GetChanges()) == 0:
 		st.LastCheckResult, st.ConsecutiveFailures, st.Since = "no change", 0, resp.GetServerDate()
+		if resp.GetRequests() > 0 {
+			st.LastCheckResult += fmt.Sprintf(" (%d requests to the source)", resp.GetRequests())
+		}
 		return s.saveAutoState(ctx, st)
 	default:
 		note = "changes detected at the source since " + st.Since + ": " + describeChanges(resp.GetChanges())
