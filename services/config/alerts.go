@@ -8,6 +8,7 @@ import (
 
 	configv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/config/v1"
 	"github.com/dhis2sync/dhis2sync/services/internal/alert"
+	"github.com/dhis2sync/dhis2sync/services/internal/metadataplan"
 )
 
 // MaxAlertRecipients bounds each recipient list of a configuration.
@@ -23,6 +24,45 @@ var minPollSeconds = sync.OnceValue(func() int32 {
 	}
 	return MinPollSeconds
 })
+
+// MinFastPollSeconds is the shortest high-frequency interval (lowered with the regular minimum for tests).
+const MinFastPollSeconds = 30
+
+// fastResourceNames are the non-metadata resources a high-frequency check may watch.
+var fastResourceNames = []string{"dataValues", "events", "trackedEntities", "deletedObjects"}
+
+// checkFastPoll validates high-frequency mode: a shorter interval than the regular one, and what it watches.
+func checkFastPoll(vs *violations, a *configv1.AutoSync) {
+	if a == nil || (a.FastPollIntervalSeconds == 0 && len(a.FastResources) == 0) {
+		return
+	}
+	lo := min(int32(MinFastPollSeconds), minPollSeconds())
+	poll := a.PollIntervalSeconds
+	if poll == 0 {
+		poll = DefaultPollIntervalSeconds
+	}
+	switch {
+	case a.FastPollIntervalSeconds == 0:
+		vs.Addf("autoSync.fastPollIntervalSeconds", "is required with autoSync.fastResources: give the shorter interval in seconds (at least %d)", lo)
+	case a.FastPollIntervalSeconds < lo || a.FastPollIntervalSeconds >= poll:
+		vs.Addf("autoSync.fastPollIntervalSeconds", "is %d: use %d seconds or more, and less than autoSync.pollIntervalSeconds (%d)", a.FastPollIntervalSeconds, lo, poll)
+	}
+	if len(a.FastResources) == 0 {
+		vs.Addf("autoSync.fastResources", "is empty: name what the fast checks watch, e.g. [\"dataValues\"] or [\"dataElements\", \"events\"]")
+	}
+	known := map[string]bool{}
+	for _, t := range metadataplan.Order() {
+		known[t.Resource] = true
+	}
+	for _, r := range fastResourceNames {
+		known[r] = true
+	}
+	for i, r := range a.FastResources {
+		if !known[r] {
+			vs.Addf("autoSync.fastResources["+strconv.Itoa(i)+"]", "%q is not a resource dhis2sync watches: use a metadata collection such as \"dataElements\", or one of %s", r, strings.Join(fastResourceNames, ", "))
+		}
+	}
+}
 
 func checkAlerts(vs *violations, a *configv1.Alerts) {
 	if a == nil {

@@ -104,6 +104,7 @@ func checkFields(c *configv1.Config) violations {
 	checkEnum(&vs, "executionMode", c.ExecutionMode)
 	checkSchedule(&vs, c)
 	checkAutoSync(&vs, c.AutoSync)
+	checkFastPoll(&vs, c.AutoSync)
 	checkAlerts(&vs, c.Alerts)
 	return vs
 }

@@ -53,6 +53,9 @@ type automation struct {
 type autoSettings struct {
 	poll, cooldown         time.Duration
 	maxPerHour, disableAft int
+	// fast is the high-frequency interval (0: none) at which only fastResources are checked.
+	fast          time.Duration
+	fastResources []string
 }
 
 func autoSettingsOf(cfg *configv1.Config) autoSettings {
@@ -63,12 +66,17 @@ func autoSettingsOf(cfg *configv1.Config) autoSettings {
 		}
 		return v
 	}
-	return autoSettings{
-		poll:       time.Duration(or(a.GetPollIntervalSeconds(), defaultPollSeconds)) * time.Second,
-		cooldown:   time.Duration(or(a.GetCooldownSeconds(), defaultCooldownSeconds)) * time.Second,
-		maxPerHour: int(or(a.GetMaxSyncsPerHour(), defaultMaxSyncsPerHour)),
-		disableAft: int(or(a.GetDisableAfterFailures(), defaultDisableAfterFail)),
+	out := autoSettings{
+		poll:          time.Duration(or(a.GetPollIntervalSeconds(), defaultPollSeconds)) * time.Second,
+		cooldown:      time.Duration(or(a.GetCooldownSeconds(), defaultCooldownSeconds)) * time.Second,
+		maxPerHour:    int(or(a.GetMaxSyncsPerHour(), defaultMaxSyncsPerHour)),
+		disableAft:    int(or(a.GetDisableAfterFailures(), defaultDisableAfterFail)),
+		fastResources: a.GetFastResources(),
 	}
+	if a.GetFastPollIntervalSeconds() > 0 && len(a.GetFastResources()) > 0 {
+		out.fast = time.Duration(a.GetFastPollIntervalSeconds()) * time.Second
+	}
+	return out
 }
 
 func (s *Service) now() time.Time { return s.opts.Automation.Now().UTC() }
@@ -174,11 +182,12 @@ func (s *Service) watchConfig(ctx context.Context, cfg *configv1.Config) error {
 			st.LastJobID = latest.GetId()
 			switch latest.GetStatus() {
 			case orchestratorv1.JobStatus_JOB_STATUS_COMPLETED, orchestratorv1.JobStatus_JOB_STATUS_COMPLETED_WITH_WARNINGS:
-				st.ConsecutiveFailures, st.JobSince = 0, ""
+				st.ConsecutiveFailures, st.JobSince, st.FastJobSince = 0, "", ""
 			case orchestratorv1.JobStatus_JOB_STATUS_CANCELLED:
-				st.Since, st.JobSince = orElse(st.JobSince, st.Since), "" // what it did not copy is found again
+				st.restoreSince() // what it did not copy is found again
+				st.JobSince, st.FastJobSince = "", ""
 			default: // FAILED, FAILED_PERMANENTLY
-				st.Since = orElse(st.JobSince, st.Since)
+				st.restoreSince()
 				st.ConsecutiveFailures++
 				st.CooldownUntil = sql.NullTime{Time: now.Add(set.cooldown), Valid: true}
 				st.LastCheckResult = fmt.Sprintf("job %s failed (%d consecutive failures): no check before %s",
@@ -195,14 +204,31 @@ func (s *Service) watchConfig(ctx context.Context, cfg *configv1.Config) error {
 		return s.saveAutoState(ctx, st)
 	}
 	// The next check is computed from the last one and the current settings, so that an edited interval or
-	// limit counts from the next tick.
-	if st.LastCheckTime.Valid && now.Before(st.LastCheckTime.Time.Add(set.poll)) && st.Phase != phaseRateLimited {
-		next := sql.NullTime{Time: st.LastCheckTime.Time.Add(set.poll), Valid: true}
-		if st.Phase != phaseWatching || !st.NextCheckTime.Time.Equal(next.Time) {
-			st.Phase, st.NextCheckTime = phaseWatching, next
+	// limit counts from the next tick. A full check is due every poll interval; a high-frequency check of the
+	// fast resources every fast interval in between.
+	mainNext, fast := now, false
+	if st.LastCheckTime.Valid {
+		mainNext = st.LastCheckTime.Time.Add(set.poll)
+	}
+	next := mainNext
+	if set.fast > 0 && st.Since != "" {
+		fastNext := st.LastCheckTime.Time.Add(set.fast)
+		if st.FastCheckTime.Valid && st.FastCheckTime.Time.After(st.LastCheckTime.Time) {
+			fastNext = st.FastCheckTime.Time.Add(set.fast)
+		}
+		if fastNext.Before(mainNext) {
+			next, fast = fastNext, true
+		}
+	}
+	if now.Before(next) && st.Phase != phaseRateLimited {
+		if st.Phase != phaseWatching || !st.NextCheckTime.Time.Equal(next) {
+			st.Phase, st.NextCheckTime = phaseWatching, sql.NullTime{Time: next, Valid: true}
 			return s.saveAutoState(ctx, st)
 		}
 		return nil
+	}
+	if !now.Before(mainNext) {
+		fast = false
 	}
 	n, oldest, err := s.launchesSince(ctx, cfg.GetId(), now.Add(-time.Hour))
 	if err != nil {
@@ -218,21 +244,39 @@ func (s *Service) watchConfig(ctx context.Context, cfg *configv1.Config) error {
 			n, set.maxPerHour, st.NextCheckTime.Time.Format(time.RFC3339))
 		return s.saveAutoState(ctx, st)
 	}
-	return s.check(ctx, cfg, st, set, now)
+	return s.check(ctx, cfg, st, set, now, fast)
 }
 
-// check probes the source and launches a job when it changed.
-func (s *Service) check(ctx context.Context, cfg *configv1.Config, st *autoRow, set autoSettings, now time.Time) error {
+// restoreSince moves the points of comparison back to where they were before the last launch.
+func (st *autoRow) restoreSince() {
+	st.Since = orElse(st.JobSince, st.Since)
+	st.FastSince = orElse(st.FastJobSince, st.FastSince)
+}
+
+// check probes the source (only the fast resources for a high-frequency check) and launches a job when it
+// changed.
+func (s *Service) check(ctx context.Context, cfg *configv1.Config, st *autoRow, set autoSettings, now time.Time, fast bool) error {
 	st.Phase, st.Checks = phaseWatching, st.Checks+1
-	st.LastCheckTime = sql.NullTime{Time: now, Valid: true}
-	st.NextCheckTime = sql.NullTime{Time: now.Add(set.poll), Valid: true}
+	since, label := st.Since, ""
+	var resources []string
+	if fast {
+		st.FastCheckTime = sql.NullTime{Time: now, Valid: true}
+		since, resources, label = orElse(st.FastSince, st.Since), set.fastResources, "fast check of "+strings.Join(set.fastResources, ", ")+": "
+		st.NextCheckTime = sql.NullTime{Time: now.Add(min(set.fast, st.LastCheckTime.Time.Add(set.poll).Sub(now))), Valid: true}
+	} else {
+		st.LastCheckTime = sql.NullTime{Time: now, Valid: true}
+		st.NextCheckTime = sql.NullTime{Time: now.Add(set.poll), Valid: true}
+		if set.fast > 0 {
+			st.NextCheckTime.Time = now.Add(set.fast)
+		}
+	}
 	cfgJSON, err := protojson.Marshal(cfg)
 	if err != nil {
 		return err
 	}
 	pctx, cancel := context.WithTimeout(ctx, max(s.opts.CallTimeout, 2*time.Minute))
 	resp, err := s.deps.Probe.ProbeChanges(pctx, &extractorv1.ProbeChangesRequest{
-		SourceInstanceId: cfg.GetSourceInstanceId(), ConfigJson: string(cfgJSON), Since: st.Since,
+		SourceInstanceId: cfg.GetSourceInstanceId(), ConfigJson: string(cfgJSON), Since: since, Resources: resources,
 	})
 	cancel()
 	if err != nil {
@@ -240,7 +284,7 @@ func (s *Service) check(ctx context.Context, cfg *configv1.Config, st *autoRow, 
 			return nil
 		}
 		st.ConsecutiveFailures++
-		st.LastCheckResult = fmt.Sprintf("check failed (%d consecutive failures): %s", st.ConsecutiveFailures, callError(err))
+		st.LastCheckResult = fmt.Sprintf("%scheck failed (%d consecutive failures): %s", label, st.ConsecutiveFailures, callError(err))
 		s.log.Warn("automatic check failed", slog.String("config_id", cfg.GetId()), slog.String("error", callError(err)))
 		if st.ConsecutiveFailures >= set.disableAft {
 			return s.disableAutomatic(ctx, cfg, st, fmt.Sprintf("automatic mode switched off after %d consecutive failures; the last: the source could not be checked: %s",
@@ -253,13 +297,19 @@ func (s *Service) check(ctx context.Context, cfg *configv1.Config, st *autoRow, 
 	case st.Since == "":
 		note = "first automatic run: nothing to compare the source with yet, so every resource is read from the destinations' watermarks"
 	case len(resp.GetChanges()) == 0:
-		st.LastCheckResult, st.ConsecutiveFailures, st.Since = "no change", 0, resp.GetServerDate()
+		st.LastCheckResult, st.ConsecutiveFailures = label+"no change", 0
+		if st.FastSince = resp.GetServerDate(); !fast {
+			st.Since = resp.GetServerDate() // a full check covers the fast resources too
+		}
 		if resp.GetRequests() > 0 {
 			st.LastCheckResult += fmt.Sprintf(" (%d requests to the source)", resp.GetRequests())
 		}
 		return s.saveAutoState(ctx, st)
 	default:
-		note = "changes detected at the source since " + st.Since + ": " + describeChanges(resp.GetChanges())
+		note = "changes detected at the source since " + since + ": " + describeChanges(resp.GetChanges())
+		if fast {
+			note = "changes detected by the " + strings.TrimSuffix(label, ": ") + " since " + since + ": " + describeChanges(resp.GetChanges())
+		}
 	}
 	job, err := s.launch(ctx, cfg.GetId(), launch{trigger: "AUTOMATIC", note: note})
 	var running *AlreadyRunningError
@@ -276,9 +326,14 @@ func (s *Service) check(ctx context.Context, cfg *configv1.Config, st *autoRow, 
 		}
 		return s.saveAutoState(ctx, st)
 	}
-	st.JobSince, st.Since = st.Since, resp.GetServerDate()
+	// The job copies every resource from the watermarks: both points of comparison move to this check.
+	st.JobSince, st.FastJobSince = st.Since, orElse(st.FastSince, st.Since)
+	st.Since, st.FastSince = resp.GetServerDate(), resp.GetServerDate()
 	st.LaunchedJobID, st.Phase = job.GetId(), phaseSyncing
-	st.LastCheckResult = strings.TrimPrefix(note, "changes detected at the source since "+st.JobSince+": ") + " → job " + job.GetId()
+	st.LastCheckResult = label + describeChanges(resp.GetChanges()) + " → job " + job.GetId()
+	if len(resp.GetChanges()) == 0 {
+		st.LastCheckResult = "first check → job " + job.GetId()
+	}
 	if err := s.recordAutomaticLaunch(ctx, cfg.GetId(), job.GetId(), now); err != nil {
 		return err
 	}

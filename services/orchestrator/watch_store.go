@@ -30,12 +30,15 @@ type autoRow struct {
 	DisabledReason      string       `db:"disabled_reason"`
 	LastRunTime         sql.NullTime `db:"last_run_time"`
 	MissedRuns          string       `db:"missed_runs"`
+	FastSince           string       `db:"fast_since"`
+	FastJobSince        string       `db:"fast_job_since"`
+	FastCheckTime       sql.NullTime `db:"fast_check_time"`
 	UpdateTime          time.Time    `db:"update_time"`
 }
 
 const autoColumns = `config_id, config_name, mode, phase, since, job_since, last_check_time, last_check_result, next_check_time,
 	checks, consecutive_failures, last_job_id, launched_job_id, cooldown_until, disabled_reason, last_run_time, missed_runs,
-	update_time`
+	fast_since, fast_job_since, fast_check_time, update_time`
 
 // autoState reads a configuration's row, or returns a fresh one (not yet stored).
 func (s *Service) autoState(ctx context.Context, configID, name, mode string) (*autoRow, error) {
@@ -54,14 +57,16 @@ func (s *Service) autoState(ctx context.Context, configID, name, mode string) (*
 func (s *Service) saveAutoState(ctx context.Context, r *autoRow) error {
 	_, err := s.st.db.NamedExecContext(ctx, `INSERT INTO automation (`+autoColumns+`) VALUES (:config_id, :config_name,
 		:mode, :phase, :since, :job_since, :last_check_time, :last_check_result, :next_check_time, :checks, :consecutive_failures,
-		:last_job_id, :launched_job_id, :cooldown_until, :disabled_reason, :last_run_time, :missed_runs, now())
+		:last_job_id, :launched_job_id, :cooldown_until, :disabled_reason, :last_run_time, :missed_runs, :fast_since, :fast_job_since,
+		:fast_check_time, now())
 		ON CONFLICT (config_id) DO UPDATE SET config_name = EXCLUDED.config_name, mode = EXCLUDED.mode, phase = EXCLUDED.phase,
 		since = EXCLUDED.since, job_since = EXCLUDED.job_since, last_check_time = EXCLUDED.last_check_time,
 		last_check_result = EXCLUDED.last_check_result, next_check_time = EXCLUDED.next_check_time,
 		checks = EXCLUDED.checks, consecutive_failures = EXCLUDED.consecutive_failures,
 		last_job_id = EXCLUDED.last_job_id, launched_job_id = EXCLUDED.launched_job_id,
 		cooldown_until = EXCLUDED.cooldown_until, disabled_reason = EXCLUDED.disabled_reason,
-		last_run_time = EXCLUDED.last_run_time, missed_runs = EXCLUDED.missed_runs, update_time = now()`, r)
+		last_run_time = EXCLUDED.last_run_time, missed_runs = EXCLUDED.missed_runs, fast_since = EXCLUDED.fast_since,
+		fast_job_since = EXCLUDED.fast_job_since, fast_check_time = EXCLUDED.fast_check_time, update_time = now()`, r)
 	return err
 }
 

@@ -74,12 +74,14 @@ type fakeProbe struct {
 	mu     sync.Mutex
 	answer func(since string) (*extractorv1.ProbeChangesResponse, error)
 	calls  []string // since of each call
+	res    [][]string
 }
 
 func (p *fakeProbe) ProbeChanges(_ context.Context, req *extractorv1.ProbeChangesRequest) (*extractorv1.ProbeChangesResponse, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.calls = append(p.calls, req.GetSince())
+	p.res = append(p.res, req.GetResources())
 	return p.answer(req.GetSince())
 }
 
@@ -434,4 +436,48 @@ func TestSendTestAlert(t *testing.T) {
 		t.Fatalf("unknown configuration: %v", err)
 	}
 	_ = errors.New
+}
+
+func (p *fakeProbe) last() (string, []string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.calls[len(p.calls)-1], p.res[len(p.res)-1]
+}
+
+func TestHighFrequencyChecksWatchTheirResourcesBetweenFullChecks(t *testing.T) {
+	a := newAutoEnv(t, time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
+	cfg := a.config("a5000000-0000-0000-0000-000000000005", configv1.SyncType_SYNC_TYPE_DATA, automatic(600, 60, 600, 5),
+		func(c *configv1.Config) { c.AutoSync.FastPollIntervalSeconds, c.AutoSync.FastResources = 30, []string{"dataValues"} })
+	a.waitFor("the first job", func() bool { return len(a.jobs(cfg.Id)) == 1 })
+	a.settle(cfg.Id)
+	// Every 30 s only data values are checked, from the last check's source clock.
+	for i := range 3 {
+		n := a.probe.count()
+		a.clock.Add(31 * time.Second)
+		a.waitFor("a fast check", func() bool { return a.probe.count() > n })
+		if since, res := a.probe.last(); len(res) != 1 || res[0] != "dataValues" || since == "" {
+			t.Fatalf("fast check %d: since %q, resources %v", i, since, res)
+		}
+	}
+	a.waitFor("the fast check's result", func() bool {
+		return strings.HasPrefix(a.state(cfg.Id).GetLastCheckResult(), "fast check of dataValues: no change")
+	})
+	// At the regular interval, a full check of everything.
+	n := a.probe.count()
+	a.clock.Add(600 * time.Second)
+	a.waitFor("a full check", func() bool { return a.probe.count() > n })
+	if _, res := a.probe.last(); len(res) != 0 {
+		t.Fatalf("full check asked only for %v", res)
+	}
+	// A change found by a fast check launches the job at once.
+	a.probe.set(func(string) (*extractorv1.ProbeChangesResponse, error) {
+		return &extractorv1.ProbeChangesResponse{ServerDate: "2024-05-01T12:00:00.000", Changes: []*extractorv1.ResourceChange{
+			{Resource: "dataValues", Changed: 2, Detail: "in 1 data set"}}}, nil
+	})
+	a.clock.Add(31 * time.Second)
+	a.waitFor("a job from a fast check", func() bool { return len(a.jobs(cfg.Id)) == 2 })
+	lines := a.logs(a.jobs(cfg.Id)[0].GetId(), orchestratorv1.LogLevel_LOG_LEVEL_DEBUG)
+	if !strings.Contains(lines[0].GetMessage(), "fast check of dataValues since") || !strings.Contains(lines[0].GetMessage(), "data values: 2 changed in 1 data set") {
+		t.Fatalf("first log line %q", lines[0].GetMessage())
+	}
 }

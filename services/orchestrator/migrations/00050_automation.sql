@@ -18,6 +18,9 @@ CREATE TABLE automation (
     disabled_reason      text NOT NULL DEFAULT '',
     last_run_time        timestamptz,                -- scheduled: the last cron slot handled
     missed_runs          text NOT NULL DEFAULT '',
+    fast_since           text NOT NULL DEFAULT '',   -- high-frequency checks: their own point of comparison
+    fast_job_since       text NOT NULL DEFAULT '',
+    fast_check_time      timestamptz,
     update_time          timestamptz NOT NULL DEFAULT now()
 );
 

@@ -518,8 +518,14 @@ type AutoSync struct {
 	CooldownSeconds int32 `protobuf:"varint,3,opt,name=cooldown_seconds,json=cooldownSeconds,proto3" json:"cooldown_seconds,omitempty"`
 	// Automatic mode is switched off after this many consecutive failures; default 5.
 	DisableAfterFailures int32 `protobuf:"varint,4,opt,name=disable_after_failures,json=disableAfterFailures,proto3" json:"disable_after_failures,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
+	// High-frequency mode: a second, shorter interval (at least 30 s) at which only fast_resources are checked;
+	// 0 disables it. A change found launches the same job as a full check.
+	FastPollIntervalSeconds int32 `protobuf:"varint,5,opt,name=fast_poll_interval_seconds,json=fastPollIntervalSeconds,proto3" json:"fast_poll_interval_seconds,omitempty"`
+	// Resources checked at the fast interval: metadata collection names (e.g. "dataElements"), "dataValues",
+	// "events", "trackedEntities", "deletedObjects".
+	FastResources []string `protobuf:"bytes,6,rep,name=fast_resources,json=fastResources,proto3" json:"fast_resources,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *AutoSync) Reset() {
@@ -578,6 +584,20 @@ func (x *AutoSync) GetDisableAfterFailures() int32 {
 		return x.DisableAfterFailures
 	}
 	return 0
+}
+
+func (x *AutoSync) GetFastPollIntervalSeconds() int32 {
+	if x != nil {
+		return x.FastPollIntervalSeconds
+	}
+	return 0
+}
+
+func (x *AutoSync) GetFastResources() []string {
+	if x != nil {
+		return x.FastResources
+	}
+	return nil
 }
 
 // Filters narrow what is copied. Empty means everything.
@@ -1694,12 +1714,14 @@ const file_dhis2sync_config_v1_config_proto_rawDesc = "" +
 	" dhis2sync/config/v1/config.proto\x12\x13dhis2sync.config.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\";\n" +
 	"\bSchedule\x12\x12\n" +
 	"\x04cron\x18\x01 \x01(\tR\x04cron\x12\x1b\n" +
-	"\ttime_zone\x18\x02 \x01(\tR\btimeZone\"\xcc\x01\n" +
+	"\ttime_zone\x18\x02 \x01(\tR\btimeZone\"\xb0\x02\n" +
 	"\bAutoSync\x122\n" +
 	"\x15poll_interval_seconds\x18\x01 \x01(\x05R\x13pollIntervalSeconds\x12+\n" +
 	"\x12max_syncs_per_hour\x18\x02 \x01(\x05R\x0fmaxSyncsPerHour\x12)\n" +
 	"\x10cooldown_seconds\x18\x03 \x01(\x05R\x0fcooldownSeconds\x124\n" +
-	"\x16disable_after_failures\x18\x04 \x01(\x05R\x14disableAfterFailures\"\xc2\x01\n" +
+	"\x16disable_after_failures\x18\x04 \x01(\x05R\x14disableAfterFailures\x12;\n" +
+	"\x1afast_poll_interval_seconds\x18\x05 \x01(\x05R\x17fastPollIntervalSeconds\x12%\n" +
+	"\x0efast_resources\x18\x06 \x03(\tR\rfastResources\"\xc2\x01\n" +
 	"\aFilters\x12 \n" +
 	"\forg_unit_ids\x18\x01 \x03(\tR\n" +
 	"orgUnitIds\x12\x1f\n" +
