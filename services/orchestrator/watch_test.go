@@ -447,7 +447,9 @@ func (p *fakeProbe) last() (string, []string) {
 func TestHighFrequencyChecksWatchTheirResourcesBetweenFullChecks(t *testing.T) {
 	a := newAutoEnv(t, time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC))
 	cfg := a.config("a5000000-0000-0000-0000-000000000005", configv1.SyncType_SYNC_TYPE_DATA, automatic(600, 60, 600, 5),
-		func(c *configv1.Config) { c.AutoSync.FastPollIntervalSeconds, c.AutoSync.FastResources = 30, []string{"dataValues"} })
+		func(c *configv1.Config) {
+			c.AutoSync.FastPollIntervalSeconds, c.AutoSync.FastResources = 30, []string{"dataValues"}
+		})
 	a.waitFor("the first job", func() bool { return len(a.jobs(cfg.Id)) == 1 })
 	a.settle(cfg.Id)
 	// Every 30 s only data values are checked, from the last check's source clock.
