@@ -2,7 +2,9 @@ package orchestrator
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -481,5 +483,46 @@ func TestHighFrequencyChecksWatchTheirResourcesBetweenFullChecks(t *testing.T) {
 	lines := a.logs(a.jobs(cfg.Id)[0].GetId(), orchestratorv1.LogLevel_LOG_LEVEL_DEBUG)
 	if !strings.Contains(lines[0].GetMessage(), "fast check of dataValues since") || !strings.Contains(lines[0].GetMessage(), "data values: 2 changed in 1 data set") {
 		t.Fatalf("first log line %q", lines[0].GetMessage())
+	}
+}
+
+func TestInstanceHealthTransitionsAlert(t *testing.T) {
+	a := newAutoEnv(t, time.Now())
+	a.config("a6000000-0000-0000-0000-000000000006", configv1.SyncType_SYNC_TYPE_METADATA, func(c *configv1.Config) {
+		c.SourceInstanceId = "i1"
+		c.Alerts = &configv1.Alerts{WebhookUrls: []string{a.hook.URL}} // the same receiver: still one delivery per alert
+	})
+	publish := func(status string) {
+		t.Helper()
+		if err := a.nc.PublishEvent(context.Background(), "dhis2sync.event.instance.i1", map[string]string{
+			"instanceId": "i1", "name": "National", "status": status, "message": "dial tcp: connection refused",
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kinds := func() []string {
+		var out []string
+		for _, h := range a.hook.Hooks() {
+			var al alert.Alert
+			if err := json.Unmarshal(h.Body, &al); err == nil {
+				out = append(out, string(al.Kind))
+			}
+		}
+		return out
+	}
+	time.Sleep(100 * time.Millisecond) // the subscription is set up by Start; give NATS a moment
+	publish("CONNECTION_STATUS_OK")    // first seen and fine: nothing to say
+	publish("CONNECTION_STATUS_UNREACHABLE")
+	publish("CONNECTION_STATUS_UNREACHABLE") // still down: no repeat
+	publish("CONNECTION_STATUS_OK")
+	a.waitFor("two alerts", func() bool { return len(kinds()) >= 2 })
+	time.Sleep(300 * time.Millisecond)
+	got := kinds()
+	slices.Sort(got) // alerts are delivered concurrently
+	if len(got) != 2 || got[0] != string(alert.InstanceBack) || got[1] != string(alert.InstanceUnreachable) {
+		t.Fatalf("alerts %v, want one unreachable and one reachable again", got)
+	}
+	if len(a.smtp.Mails()) != 2 {
+		t.Fatalf("%d mails, want 2", len(a.smtp.Mails()))
 	}
 }
