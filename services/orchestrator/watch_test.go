@@ -3,7 +3,6 @@ package orchestrator
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -437,7 +436,6 @@ func TestSendTestAlert(t *testing.T) {
 	if status.Code(err) != codes.NotFound {
 		t.Fatalf("unknown configuration: %v", err)
 	}
-	_ = errors.New
 }
 
 func (p *fakeProbe) last() (string, []string) {
