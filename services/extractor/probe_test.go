@@ -93,6 +93,8 @@ func TestProbeChangesPerVersion(t *testing.T) {
 				dss[0].(map[string]any)["id"], roots[0].(map[string]any)["id"]), nil)["dataValues"].([]any)
 			dv := vals[0].(map[string]any)
 			dv["value"] = "123456"
+			delete(dv, "lastUpdated") // DHIS2 keeps a payload's lastUpdated; an edit sends none
+			delete(dv, "created")
 			do("POST", "/api/dataValueSets", map[string]any{"dataValues": []any{dv}})
 			var eventProgram string
 			for _, p := range do("GET", "/api/programs?fields=id,programType&paging=false", nil)["programs"].([]any) {
