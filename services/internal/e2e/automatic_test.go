@@ -22,6 +22,9 @@ import (
 // DHIS2SYNC_AUTOSYNC_MIN_POLL_SECONDS).
 const autoPoll = 6 * time.Second
 
+// checkSlack is what a check itself may take on a loaded machine (about 90 requests to the simulator).
+const checkSlack = 5 * time.Second
+
 // TestAutomaticModeThroughREST runs an automatic configuration between two simulators with the real services:
 // a first AUTOMATIC job; no job while the source is quiet; a renamed data element, new and deleted data
 // values, a new and a deleted event reach the destination through a job whose first log line names them; a
@@ -106,15 +109,19 @@ func TestAutomaticModeThroughREST(t *testing.T) {
 		t.Fatalf("after quiet intervals (checks before %d): %v", checks, s)
 	}
 
-	// 3. Changes at the source reach the destination within two intervals (plus the job).
+	// 3. Changes at the source reach the destination within two intervals (plus the job). They are made just
+	// after a check, so that one check sees all of them (a check running while they are made sees some, and
+	// the next check the others).
 	values := src.dataValues()
 	changed, added, deleted := pickChanges(t, values)
+	checks = state().GetChecks()
+	waitFor("a check to end", 2*autoPoll+checkSlack, func() bool { return state().GetChecks() > checks })
 	de := renameDataElement(t, src)
 	newEvent, goneEvent := changeEvents(t, src)
 	src.importValues("CREATE_AND_UPDATE", append(append([]dataValue(nil), changed...), added...))
 	src.importValues("DELETE", deleted)
 	changedAt := time.Now()
-	waitFor("a job for the changes", 2*autoPoll+time.Second, func() bool { return len(jobs()) == 2 })
+	waitFor("a job for the changes", 2*autoPoll+checkSlack, func() bool { return len(jobs()) == 2 })
 	second := waitJob(jobs()[0])
 	lag := time.Since(changedAt)
 	if second.GetStatus() != orchestratorv1.JobStatus_JOB_STATUS_COMPLETED && second.GetStatus() != orchestratorv1.JobStatus_JOB_STATUS_COMPLETED_WITH_WARNINGS {
@@ -159,7 +166,7 @@ func TestAutomaticModeThroughREST(t *testing.T) {
 	// 4. A failing job: the configuration cools down and nothing runs before the cooldown ends.
 	dst.Do(http.MethodPost, "/__sim/faults", map[string]string{"spec": "status=401@*"}, nil)
 	renameDataElement(t, src)
-	waitFor("a third job", 2*autoPoll+time.Second, func() bool { return len(jobs()) == 3 })
+	waitFor("a third job", 2*autoPoll+checkSlack, func() bool { return len(jobs()) == 3 })
 	if j := waitJob(jobs()[0]); j.GetStatus() != orchestratorv1.JobStatus_JOB_STATUS_FAILED {
 		t.Fatalf("job against a refusing destination: %v", j.GetStatus())
 	}
@@ -172,14 +179,14 @@ func TestAutomaticModeThroughREST(t *testing.T) {
 		t.Fatalf("%d jobs during the cooldown, want 3", n)
 	}
 	// After it, the failed job's changes are found again and copied.
-	waitFor("a fourth job after the cooldown", 10*time.Second+2*autoPoll, func() bool { return len(jobs()) == 4 })
+	waitFor("a fourth job after the cooldown", 30*time.Second+2*autoPoll, func() bool { return len(jobs()) == 4 })
 	if j := waitJob(jobs()[0]); j.GetStatus() == orchestratorv1.JobStatus_JOB_STATUS_FAILED {
 		t.Fatalf("job after the cooldown failed: %s", j.GetMessage())
 	}
 
 	// 5. maxSyncsPerHour (4): a fifth change in the hour waits.
 	renameDataElement(t, src)
-	waitFor("rate limiting", 2*autoPoll+time.Second, func() bool {
+	waitFor("rate limiting", 2*autoPoll+checkSlack, func() bool {
 		return state().GetPhase() == orchestratorv1.AutomationPhase_AUTOMATION_PHASE_RATE_LIMITED
 	})
 	time.Sleep(2 * autoPoll)
