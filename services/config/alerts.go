@@ -9,6 +9,7 @@ import (
 	configv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/config/v1"
 	"github.com/dhis2sync/dhis2sync/services/internal/alert"
 	"github.com/dhis2sync/dhis2sync/services/internal/metadataplan"
+	"github.com/dhis2sync/dhis2sync/services/platform/fielderr"
 )
 
 // MaxAlertRecipients bounds each recipient list of a configuration.
@@ -32,7 +33,7 @@ const MinFastPollSeconds = 30
 var fastResourceNames = []string{"dataValues", "events", "trackedEntities", "deletedObjects"}
 
 // checkFastPoll validates high-frequency mode: a shorter interval than the regular one, and what it watches.
-func checkFastPoll(vs *violations, a *configv1.AutoSync) {
+func checkFastPoll(vs *fielderr.List, a *configv1.AutoSync) {
 	if a == nil || (a.FastPollIntervalSeconds == 0 && len(a.FastResources) == 0) {
 		return
 	}
@@ -64,7 +65,7 @@ func checkFastPoll(vs *violations, a *configv1.AutoSync) {
 	}
 }
 
-func checkAlerts(vs *violations, a *configv1.Alerts) {
+func checkAlerts(vs *fielderr.List, a *configv1.Alerts) {
 	if a == nil {
 		return
 	}

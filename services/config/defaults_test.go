@@ -7,6 +7,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	configv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/config/v1"
+	"github.com/dhis2sync/dhis2sync/services/platform/fielderr"
 )
 
 func TestWithDefaultsFillsUnsetFields(t *testing.T) {
@@ -112,7 +113,7 @@ func TestFastPollValidation(t *testing.T) {
 		{&configv1.AutoSync{PollIntervalSeconds: 600, FastPollIntervalSeconds: 60, FastResources: []string{"dataValueSets"}}, "autoSync.fastResources[0]"},
 	}
 	for i, c := range cases {
-		var vs violations
+		var vs fielderr.List
 		checkFastPoll(&vs, c.a)
 		got := ""
 		if len(vs) > 0 {

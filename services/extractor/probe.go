@@ -8,11 +8,13 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
 
 	configv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/config/v1"
 	extractorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/extractor/v1"
 	"github.com/dhis2sync/dhis2sync/services/internal/dhis2"
 	"github.com/dhis2sync/dhis2sync/services/internal/metadataplan"
+	"github.com/dhis2sync/dhis2sync/services/internal/resource"
 )
 
 // Probe limits: a probe only needs to know that something changed and roughly how much, so the counted pages
@@ -23,7 +25,7 @@ const (
 )
 
 // probeDeletedResource names metadata deletions in a probe's answer.
-const probeDeletedResource = "deletedObjects"
+const probeDeletedResource = resource.DeletedObjects
 
 // Prober serves ChangeProbeService: the orchestrator's watcher asks it whether a source changed.
 type Prober struct {
@@ -36,9 +38,9 @@ func (p *Prober) ProbeChanges(ctx context.Context, req *extractorv1.ProbeChanges
 	if req.GetSourceInstanceId() == "" {
 		return nil, status.Error(codes.InvalidArgument, "source_instance_id is required")
 	}
-	cfg, err := ParseConfig(req.GetConfigJson())
-	if err != nil {
-		return nil, status.Error(codes.InvalidArgument, err.Error())
+	cfg := &configv1.Config{}
+	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal([]byte(req.GetConfigJson()), cfg); err != nil {
+		return nil, status.Error(codes.InvalidArgument, "config_json is not a dhis2sync.config.v1.Config in protojson: "+err.Error())
 	}
 	client, err := p.Clients.Get(ctx, req.GetSourceInstanceId())
 	if err != nil {
@@ -97,13 +99,13 @@ func (p *probe) run(ctx context.Context) error {
 		}
 	}
 	if has(configv1.SyncType_SYNC_TYPE_DATA, configv1.SyncType_SYNC_TYPE_BOTH, configv1.SyncType_SYNC_TYPE_ALL_DATA, configv1.SyncType_SYNC_TYPE_COMPLETE) &&
-		p.wants(DataValuesResource) {
+		p.wants(resource.DataValues) {
 		if err := p.dataValues(ctx); err != nil {
 			return err
 		}
 	}
-	events := has(configv1.SyncType_SYNC_TYPE_EVENTS, configv1.SyncType_SYNC_TYPE_ALL_DATA, configv1.SyncType_SYNC_TYPE_COMPLETE) && p.wants(EventsResource)
-	tracker := has(configv1.SyncType_SYNC_TYPE_TRACKER, configv1.SyncType_SYNC_TYPE_ALL_DATA, configv1.SyncType_SYNC_TYPE_COMPLETE) && p.wants(TrackedEntitiesResource)
+	events := has(configv1.SyncType_SYNC_TYPE_EVENTS, configv1.SyncType_SYNC_TYPE_ALL_DATA, configv1.SyncType_SYNC_TYPE_COMPLETE) && p.wants(resource.Events)
+	tracker := has(configv1.SyncType_SYNC_TYPE_TRACKER, configv1.SyncType_SYNC_TYPE_ALL_DATA, configv1.SyncType_SYNC_TYPE_COMPLETE) && p.wants(resource.TrackedEntities)
 	if events || tracker {
 		return p.tracker(ctx, events, tracker)
 	}
@@ -191,7 +193,7 @@ func (p *probe) dataValues(ctx context.Context) error {
 	if sets == 1 {
 		detail = "in 1 data set"
 	}
-	p.add(DataValuesResource, total, atLeast, detail)
+	p.add(resource.DataValues, total, atLeast, detail)
 	return nil
 }
 
@@ -246,14 +248,14 @@ func (p *probe) tracker(ctx context.Context, events, tracker bool) error {
 		if err != nil {
 			return err
 		}
-		p.add(EventsResource, n, atLeast, programsDetail(with))
+		p.add(resource.Events, n, atLeast, programsDetail(with))
 	}
 	if tracker {
 		n, with, atLeast, err := count(dhis2.TrackedEntities, trackerPrograms)
 		if err != nil {
 			return err
 		}
-		p.add(TrackedEntitiesResource, n, atLeast, programsDetail(with))
+		p.add(resource.TrackedEntities, n, atLeast, programsDetail(with))
 	}
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	loaderv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/loader/v1"
 	orchestratorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/orchestrator/v1"
 	"github.com/dhis2sync/dhis2sync/services/internal/alert"
+	"github.com/dhis2sync/dhis2sync/services/platform/cancelreg"
 	"github.com/dhis2sync/dhis2sync/services/platform/natsx"
 )
 
@@ -46,7 +47,7 @@ type Service struct {
 
 	mu      sync.Mutex
 	base    context.Context
-	running map[string]context.CancelCauseFunc
+	jobs    cancelreg.Registry // the top-level jobs this process runs
 	waiters map[string]chan struct{}
 	wg      sync.WaitGroup
 
@@ -64,7 +65,7 @@ func New(d Deps, o Options) *Service {
 	return &Service{
 		st: &store{db: d.DB}, deps: d, opts: o.withDefaults(), log: d.Log,
 		owner:   uuid.NewString(),
-		running: map[string]context.CancelCauseFunc{}, waiters: map[string]chan struct{}{},
+		waiters: map[string]chan struct{}{},
 	}
 }
 
@@ -85,7 +86,10 @@ func (s *Service) Start(ctx context.Context) error {
 }
 
 // Wait blocks until the background work started by Start has stopped (after its context is done).
-func (s *Service) Wait() { s.wg.Wait() }
+func (s *Service) Wait() {
+	s.wg.Wait()
+	s.jobs.Wait()
+}
 
 func (s *Service) goBackground(fn func()) {
 	s.wg.Add(1)

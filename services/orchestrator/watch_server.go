@@ -35,26 +35,26 @@ func (a *AutomationServer) GetAutomationState(ctx context.Context, req *orchestr
 			req.GetConfigId(), a.s.opts.Automation.Tick)
 	}
 	if err != nil {
-		return nil, toStatus(err)
+		return nil, a.s.toStatus(ctx, req, err)
 	}
 	st, err := a.s.stateProto(ctx, &r)
 	if err != nil {
-		return nil, toStatus(err)
+		return nil, a.s.toStatus(ctx, req, err)
 	}
 	return &orchestratorv1.GetAutomationStateResponse{State: st}, nil
 }
 
 // ListAutomationStates returns every configuration's state.
-func (a *AutomationServer) ListAutomationStates(ctx context.Context, _ *orchestratorv1.ListAutomationStatesRequest) (*orchestratorv1.ListAutomationStatesResponse, error) {
+func (a *AutomationServer) ListAutomationStates(ctx context.Context, req *orchestratorv1.ListAutomationStatesRequest) (*orchestratorv1.ListAutomationStatesResponse, error) {
 	rows, err := a.s.listAutoStates(ctx)
 	if err != nil {
-		return nil, toStatus(err)
+		return nil, a.s.toStatus(ctx, req, err)
 	}
 	out := &orchestratorv1.ListAutomationStatesResponse{}
 	for _, r := range rows {
 		st, err := a.s.stateProto(ctx, r)
 		if err != nil {
-			return nil, toStatus(err)
+			return nil, a.s.toStatus(ctx, req, err)
 		}
 		out.States = append(out.States, st)
 	}
