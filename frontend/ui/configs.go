@@ -118,3 +118,20 @@ func (s *Server) configDelete(w http.ResponseWriter, r *http.Request) {
 	}
 	redirect(w, r, "/configs?flash=Configuration+deleted.")
 }
+
+// configActive switches a configuration on or off in one click (the overview's button). Switching an
+// automatic configuration on again clears the reason the orchestrator switched it off.
+func (s *Server) configActive(w http.ResponseWriter, r *http.Request) {
+	gw := s.client(r)
+	c, err := gw.GetConfig(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	c.Active = r.FormValue("active") == "true"
+	if _, err := gw.UpdateConfig(r.Context(), c); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	redirect(w, r, "/")
+}

@@ -92,6 +92,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /configs/{id}", admin(s.configUpdate))
 	mux.Handle("GET /configs/{id}/delete", admin(s.configDeleteConfirm))
 	mux.Handle("POST /configs/{id}/delete", admin(s.configDelete))
+	mux.Handle("POST /configs/{id}/active", admin(s.configActive))
 	mux.Handle("GET /configs/{id}/launch", operator(s.launchForm))
 	mux.Handle("POST /configs/{id}/launch", operator(s.launch))
 

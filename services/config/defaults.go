@@ -66,6 +66,9 @@ func WithDefaults(c *configv1.Config) *configv1.Config {
 	if out.Sizes.MaxInFlight == 0 {
 		out.Sizes.MaxInFlight = DefaultMaxInFlight
 	}
+	if out.Active {
+		out.InactiveReason = "" // the reason dhis2sync switched it off no longer holds once someone activates it
+	}
 	if out.ExecutionMode == configv1.ExecutionMode_EXECUTION_MODE_UNSPECIFIED {
 		out.ExecutionMode = configv1.ExecutionMode_EXECUTION_MODE_MANUAL
 	}

@@ -63,6 +63,8 @@ type launch struct {
 	trigger    string
 	launchedBy string
 	retryOf    *jobRow
+	// note is logged first, before the launch line (automatic mode: what was detected at the source).
+	note string
 }
 
 // jobTree is a new top-level job with its sub-jobs and their steps, ready to insert.

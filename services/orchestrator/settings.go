@@ -33,6 +33,8 @@ type Options struct {
 	ScheduleRefresh time.Duration
 	// CallTimeout bounds each call to the config service, extractor and loader.
 	CallTimeout time.Duration
+	// Automation tunes automatic mode, the scheduler's clock and alerts (watch_options.go).
+	Automation AutomationOptions
 }
 
 // OptionsFromEnv reads DHIS2SYNC_STEP_TIMEOUT, DHIS2SYNC_STEP_REASSERT, DHIS2SYNC_RETRY_BASE and DHIS2SYNC_RETRY_MAX.
@@ -49,6 +51,9 @@ func OptionsFromEnv() (Options, error) {
 		return o, err
 	}
 	if o.RetryMax, err = settings.Int("DHIS2SYNC_RETRY_MAX", 3, 0); err != nil {
+		return o, err
+	}
+	if o.Automation, err = automationFromEnv(); err != nil {
 		return o, err
 	}
 	return o.withDefaults(), nil
@@ -69,6 +74,7 @@ func (o Options) withDefaults() Options {
 	def(&o.CancelGrace, 2*time.Second)
 	def(&o.WatchHeartbeat, 15*time.Second)
 	def(&o.CallTimeout, 15*time.Second)
+	o.Automation = o.Automation.withDefaults()
 	return o
 }
 

@@ -55,6 +55,7 @@ type Server struct {
 	instances map[string]*instancev1.Instance
 	configs   map[string]*configv1.Config
 	jobs      map[string]*jobState
+	automatic map[string]*automationState
 	logSeq    int64
 	closed    chan struct{}
 	closeOnce sync.Once
@@ -135,6 +136,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("DELETE /api/v1/configs/{id}", s.authed(authv1.Role_ROLE_ADMIN, s.deleteConfig))
 	mux.HandleFunc("POST /api/v1/configs/{id}", s.authed(authv1.Role_ROLE_OPERATOR, s.launchConfig))
 
+	mux.HandleFunc("GET /api/v1/automation", s.authed(authv1.Role_ROLE_VIEWER, s.listAutomation))
 	mux.HandleFunc("GET /api/v1/jobs", s.authed(authv1.Role_ROLE_VIEWER, s.listJobs))
 	mux.HandleFunc("GET /api/v1/jobs/{id}", s.authed(authv1.Role_ROLE_VIEWER, s.getJob))
 	mux.HandleFunc("POST /api/v1/jobs/{id}", s.authed(authv1.Role_ROLE_OPERATOR, s.jobAction))

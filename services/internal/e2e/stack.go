@@ -52,6 +52,12 @@ func Bin(t testing.TB) string {
 // database and an embedded NATS server, and stops them when the test ends.
 func Start(t testing.TB, services ...string) *Stack {
 	t.Helper()
+	return StartWithEnv(t, nil, services...)
+}
+
+// StartWithEnv is Start with extra environment variables (NAME=value) for every service.
+func StartWithEnv(t testing.TB, env []string, services ...string) *Stack {
+	t.Helper()
 	if len(services) == 0 {
 		services = Services
 	}
@@ -76,6 +82,7 @@ func Start(t testing.TB, services ...string) *Stack {
 		"DHIS2SYNC_GATEWAY_URL="+s.GatewayURL,
 		"LOG_LEVEL=debug",
 	)
+	s.env = append(s.env, env...)
 	for svc, addr := range s.Addrs {
 		s.env = append(s.env, "DHIS2SYNC_"+strings.ToUpper(strings.ReplaceAll(svc, "-", "_"))+"_ADDR="+addr)
 	}
