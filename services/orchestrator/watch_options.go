@@ -2,6 +2,8 @@ package orchestrator
 
 import (
 	"time"
+
+	"github.com/dhis2sync/dhis2sync/services/platform/settings"
 )
 
 // AutomationOptions tune the watcher (automatic mode), the scheduler's clock and the alerts.
@@ -17,7 +19,7 @@ type AutomationOptions struct {
 
 // automationFromEnv reads DHIS2SYNC_WATCH_TICK.
 func automationFromEnv() (AutomationOptions, error) {
-	tick, err := envDuration("DHIS2SYNC_WATCH_TICK", 5*time.Second)
+	tick, err := settings.Duration("DHIS2SYNC_WATCH_TICK", 5*time.Second)
 	return AutomationOptions{Tick: tick}, err
 }
 

@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dhis2sync/dhis2sync/proto/apiclient"
 	configv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/config/v1"
 	orchestratorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/orchestrator/v1"
 	"github.com/dhis2sync/dhis2sync/services/internal/alert"
 	"github.com/dhis2sync/dhis2sync/services/internal/alert/alerttest"
-	"github.com/dhis2sync/dhis2sync/services/internal/apiclient"
 )
 
 // autoPoll is the automatic configuration's poll interval in this test (the minimum is lowered for it with
@@ -127,7 +127,7 @@ func TestAutomaticModeThroughREST(t *testing.T) {
 	if second.GetStatus() != orchestratorv1.JobStatus_JOB_STATUS_COMPLETED && second.GetStatus() != orchestratorv1.JobStatus_JOB_STATUS_COMPLETED_WITH_WARNINGS {
 		t.Fatalf("job for the changes: %v %s", second.GetStatus(), second.GetMessage())
 	}
-	logs, err := c.Logs(ctx, second.GetId())
+	logs, err := c.JobLogs(ctx, second.GetId(), apiclient.LogQuery{Limit: 10000})
 	if err != nil {
 		t.Fatal(err)
 	}

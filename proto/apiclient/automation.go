@@ -1,4 +1,4 @@
-package gateway
+package apiclient
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 // configuration.
 func (c *Client) ListAutomationStates(ctx context.Context) ([]*orchestratorv1.AutomationState, error) {
 	out := &orchestratorv1.ListAutomationStatesResponse{}
-	if err := c.do(ctx, http.MethodGet, "/api/v1/automation", nil, nil, out); err != nil {
+	if err := c.call(ctx, http.MethodGet, "/api/v1/automation", nil, nil, out); err != nil {
 		return nil, err
 	}
 	return out.GetStates(), nil
