@@ -84,9 +84,17 @@ const (
 	// 2.41, deprecated there); 2.41+ reads "trackedEntity" (rel:2.41, rel:2.42).
 	FeatureRelationshipsTeiParam Feature = "relationships-tei-param"
 	// FeatureEventVisualizationsOnly: event charts and reports are synced as
-	// eventVisualizations; older targets get eventCharts/eventReports
-	// (§7 2.41; EyeSeeTea metadata-synchronization splits them for <2.41).
+	// eventVisualizations with the same UIDs, and dashboard items point at
+	// them as eventVisualization. DHIS2 2.38 moved both into the
+	// eventvisualization table (dhis2-core migration V2_38_12, which also
+	// rewrites dashboard items); the deprecated endpoints are views of it.
+	// Older targets get eventCharts/eventReports.
 	FeatureEventVisualizationsOnly Feature = "event-visualizations-only"
+	// FeatureRawPeriods: analytical objects also carry their periods as a
+	// list of enum names, rawPeriods (dhis2-core PR 21501: the metadata
+	// export stopped writing relativePeriods and writes rawPeriods instead;
+	// the boolean object is still read).
+	FeatureRawPeriods Feature = "raw-periods"
 )
 
 // features is the table: when each behaviour is present.
@@ -119,7 +127,8 @@ var features = map[Feature][]span{
 	FeatureSystemInfoFields:             {from(42)},
 	FeatureTrackedEntityOrgUnitRequired: {before(41)},
 	FeatureRelationshipsTeiParam:        {before(41)},
-	FeatureEventVisualizationsOnly:      {from(41)},
+	FeatureEventVisualizationsOnly:      {from(38)},
+	FeatureRawPeriods:                   {from(42)},
 }
 
 // resources lists the metadata and API collections whose existence depends on

@@ -22,6 +22,20 @@ var metadataRules = []metadataRule{
 		targetHas: FeatureEventVisualizationsOnly, apply: toEventVisualization},
 	{name: "event visualizations split into event charts and reports", plurals: []string{"eventVisualizations"},
 		targetLacks: FeatureEventVisualizationsOnly, apply: fromEventVisualization},
+	// The same migration (V2_38_12) points dashboard items at the event
+	// visualization; an eventChart item on 2.38+ resolves through a view of
+	// it, so the safe form is eventVisualization with type EVENT_VISUALIZATION.
+	{name: "dashboard items point at event visualizations", nested: true, plurals: []string{"dashboards"},
+		targetHas: FeatureEventVisualizationsOnly, apply: dashboardItemsToEventVisualization},
+	{name: "dashboard items point at event charts", nested: true, plurals: []string{"dashboards"},
+		targetLacks: FeatureEventVisualizationsOnly, apply: dashboardItemsToEventChart},
+	// Periods of analytical objects: the boolean relativePeriods object is
+	// read by every version; 2.42 exports rawPeriods (enum names and fixed
+	// period ids) instead. The object is rebuilt from rawPeriods, and
+	// rawPeriods is sent only to versions that have it.
+	{name: "relative periods as a boolean object", nested: true, plurals: analyticalPlurals, apply: relativePeriodsObject},
+	{name: "periods also as rawPeriods", nested: true, plurals: analyticalPlurals, targetHas: FeatureRawPeriods, apply: addRawPeriods},
+	{name: "no rawPeriods", nested: true, plurals: analyticalPlurals, targetLacks: FeatureRawPeriods, apply: dropRawPeriods},
 	// Sharing: 2.36–2.40 read both forms, 2.41+ only the sharing object.
 	{name: "sharing object only", targetLacks: FeatureLegacySharing, apply: sharingObjectOnly},
 	{name: "sharing object and legacy fields", targetHas: FeatureLegacySharing, apply: sharingBothForms},
