@@ -90,11 +90,18 @@ const (
 	// rewrites dashboard items); the deprecated endpoints are views of it.
 	// Older targets get eventCharts/eventReports.
 	FeatureEventVisualizationsOnly Feature = "event-visualizations-only"
-	// FeatureRawPeriods: analytical objects also carry their periods as a
-	// list of enum names, rawPeriods (dhis2-core PR 21501: the metadata
-	// export stopped writing relativePeriods and writes rawPeriods instead;
-	// the boolean object is still read).
+	// FeatureRawPeriods: analytical objects store their periods as rawPeriods,
+	// a list of RelativePeriodEnum names and fixed period ids; relativePeriods
+	// is derived on read and is no longer an owner property (JSONB migration
+	// V2_39_30 and later; /api/schemas of 2.40 and 2.41: rawPeriods owner,
+	// relativePeriods not).
 	FeatureRawPeriods Feature = "raw-periods"
+	// FeatureVisualizationAxes: a visualization's axis labels, ranges, base
+	// and target lines live only in axes[] (AxisV2); the flat fields
+	// (rangeAxisLabel, domainAxisLabel, …) are derived on read and are no
+	// longer owner properties (/api/schemas 2.36 vs 2.37; dhis2-core
+	// CompatibilityGuard).
+	FeatureVisualizationAxes Feature = "visualization-axes"
 )
 
 // features is the table: when each behaviour is present.
@@ -128,7 +135,8 @@ var features = map[Feature][]span{
 	FeatureTrackedEntityOrgUnitRequired: {before(41)},
 	FeatureRelationshipsTeiParam:        {before(41)},
 	FeatureEventVisualizationsOnly:      {from(38)},
-	FeatureRawPeriods:                   {from(42)},
+	FeatureRawPeriods:                   {from(39)},
+	FeatureVisualizationAxes:            {from(37)},
 }
 
 // resources lists the metadata and API collections whose existence depends on

@@ -223,3 +223,89 @@ var relativePeriodEnums = func() map[string]string {
 	}
 	return m
 }()
+
+// axisFields maps the flat axis fields to their place in axes[] (dhis2-core
+// CompatibilityGuard): the axis type and a path inside that axis.
+var axisFields = []struct {
+	flat, axis string
+	path       []string
+}{
+	{"rangeAxisLabel", "RANGE", []string{"title", "text"}},
+	{"rangeAxisMaxValue", "RANGE", []string{"maxValue"}},
+	{"rangeAxisMinValue", "RANGE", []string{"minValue"}},
+	{"rangeAxisSteps", "RANGE", []string{"steps"}},
+	{"rangeAxisDecimals", "RANGE", []string{"decimals"}},
+	{"baseLineValue", "RANGE", []string{"baseLine", "value"}},
+	{"baseLineLabel", "RANGE", []string{"baseLine", "title", "text"}},
+	{"targetLineValue", "RANGE", []string{"targetLine", "value"}},
+	{"targetLineLabel", "RANGE", []string{"targetLine", "title", "text"}},
+	{"domainAxisLabel", "DOMAIN", []string{"title", "text"}},
+}
+
+// axis returns the first axis (index 0) of a type, creating it when asked.
+func axis(obj map[string]any, typ string, create bool) map[string]any {
+	list, _ := obj["axes"].([]any)
+	for _, a := range list {
+		if m, ok := a.(map[string]any); ok && m["type"] == typ && (m["index"] == nil || m["index"] == float64(0) || m["index"] == 0) {
+			return m
+		}
+	}
+	if !create {
+		return nil
+	}
+	m := map[string]any{"index": 0, "type": typ}
+	obj["axes"] = append(list, m)
+	return m
+}
+
+// flatAxesToAxes moves the flat axis fields into axes[], keeping what axes
+// already say.
+func flatAxesToAxes(plural string, obj map[string]any) (string, bool) {
+	for _, f := range axisFields {
+		v, ok := obj[f.flat]
+		if !ok {
+			continue
+		}
+		delete(obj, f.flat)
+		if v == nil || v == "" {
+			continue
+		}
+		m := axis(obj, f.axis, true)
+		for _, k := range f.path[:len(f.path)-1] {
+			sub, ok := m[k].(map[string]any)
+			if !ok {
+				sub = map[string]any{}
+				m[k] = sub
+			}
+			m = sub
+		}
+		last := f.path[len(f.path)-1]
+		if _, has := m[last]; !has {
+			m[last] = v
+		}
+	}
+	return plural, true
+}
+
+// axesToFlatAxes writes the flat axis fields from axes[] for 2.36, which
+// owns both.
+func axesToFlatAxes(plural string, obj map[string]any) (string, bool) {
+	for _, f := range axisFields {
+		if _, has := obj[f.flat]; has {
+			continue
+		}
+		var v any = axis(obj, f.axis, false)
+		for _, k := range f.path {
+			m, ok := v.(map[string]any)
+			if !ok {
+				v = nil
+				break
+			}
+			v = m[k]
+		}
+		if v != nil {
+			obj[f.flat] = v
+		}
+	}
+	return plural, true
+}
