@@ -52,3 +52,32 @@ func TestAnalyticsTransforms(t *testing.T) {
 		t.Errorf("2.42 → 2.37 periods: %v", to37)
 	}
 }
+
+func TestVisualizationAxesAcrossVersions(t *testing.T) {
+	flat := map[string]any{"id": "vis00000001", "rangeAxisLabel": "Cases", "domainAxisLabel": "Month", "baseLineValue": 10.0}
+	_, up, _ := TransformMetadata("visualizations", flat, v3(36, 1), v3(37, 0))
+	if _, has := up["rangeAxisLabel"]; has {
+		t.Errorf("2.37 gets flat axis fields: %v", up)
+	}
+	rng, dom := axis(up, "RANGE", false), axis(up, "DOMAIN", false)
+	if rng == nil || dom == nil || rng["title"].(map[string]any)["text"] != "Cases" ||
+		dom["title"].(map[string]any)["text"] != "Month" || rng["baseLine"].(map[string]any)["value"] != 10.0 {
+		t.Fatalf("2.37 axes: %v", up["axes"])
+	}
+	_, down, _ := TransformMetadata("visualizations", up, v3(42, 0), v3(36, 1))
+	if down["rangeAxisLabel"] != "Cases" || down["domainAxisLabel"] != "Month" || down["baseLineValue"] != 10.0 {
+		t.Errorf("2.36 flat fields: %v", down)
+	}
+}
+
+func TestTwoFAIsNotSentToVersionsWithoutIt(t *testing.T) {
+	user := map[string]any{"id": "user0000001", "userCredentials": map[string]any{"username": "a", "twoFA": false, "displayName": "A"}}
+	var rules []string
+	_, out, _ := TransformMetadataNoting("users", user, v3(36, 1), v3(38, 0), func(r string) { rules = append(rules, r) })
+	if _, has := out["twoFA"]; has || out["username"] != "a" || out["displayName"] != nil {
+		t.Errorf("2.38 user: %v", out)
+	}
+	if len(rules) == 0 || rules[len(rules)-1] != "users.twoFA does not exist on DHIS2 2.38.0: dropped" {
+		t.Errorf("rules: %v", rules)
+	}
+}
