@@ -620,6 +620,19 @@ var conformanceRows = []confRow{
 		},
 		source:   "/api/schemas of 2.37 (relativePeriods owner) and 2.40/2.41 (rawPeriods owner, relativePeriods not); JSONB migration V2_39_30",
 		estimate: "2.38 and 2.39 have no generated schema: 2.39 follows 2.40"},
+	{area: "analytics", name: "relativePeriods is still read, derived from rawPeriods",
+		steps: []confReq{postPath("/api/metadata", `{"visualizations":[{"id":"confVis0002","name":"Conf vis 2","type":"COLUMN","relativePeriods":{"last12Months":true,"thisDay":true},"rawPeriods":["LAST_12_MONTHS","TODAY"]}]}`)},
+		req:   get("/api/visualizations/confVis0002?fields=relativePeriods"), status: always(200),
+		check: func(t *testing.T, v int, s *Server, b []byte) {
+			var got struct {
+				RelativePeriods map[string]any `json:"relativePeriods"`
+			}
+			_ = json.Unmarshal(b, &got)
+			if got.RelativePeriods["last12Months"] != true || got.RelativePeriods["thisDay"] != true {
+				t.Errorf("2.%d relativePeriods: %s", v, truncate(b))
+			}
+		},
+		source: "BaseAnalyticalObject @JsonProperty(\"relativePeriods\") getRelatives() (read from rawPeriods after the JSONB migrations V2_39_30/V2_40_30/V2_41_51)"},
 }
 
 // TestConformance runs every row against each version it applies to.
