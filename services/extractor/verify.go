@@ -204,15 +204,15 @@ func (v *verification) resource(ctx context.Context, resp *extractorv1.VerifySte
 		}
 		id, _ := obj["id"].(string)
 		var dropped []string
+		last := ""
 		target, out, keep := dhis2.TransformMetadataNoting(plural, obj, srcV, dstV, func(rule string) {
-			if strings.HasSuffix(rule, ": dropped") || strings.HasSuffix(rule, ": not copied") {
-				dropped = append(dropped, rule)
+			last = rule
+			if strings.HasSuffix(rule, ": dropped") {
+				dropped = append(dropped, rule) // a property the destination version does not have
 			}
 		})
 		if !keep {
-			if len(dropped) == 0 {
-				dropped = []string{"no " + plural + " on DHIS2 " + dstV.String()}
-			}
+			dropped = []string{last} // the rule that left the whole object out
 		}
 		if len(dropped) > 0 {
 			// What the destination version cannot hold: listed, not a difference.
