@@ -78,18 +78,26 @@ func (e *extraction) events(ctx context.Context) error {
 // programsOfType lists the source's programs of a programType (WITHOUT_REGISTRATION for event programs,
 // WITH_REGISTRATION for tracker programs), restricted to params.programs when given.
 func (e *extraction) programsOfType(ctx context.Context, programType string) ([]string, error) {
-	wanted := splitList(e.req.GetParams()["programs"])
+	programs, err := programsOf(ctx, e.client, programType, splitList(e.req.GetParams()["programs"]))
+	if err != nil {
+		return nil, fmt.Errorf("source: %w", err)
+	}
+	return programs, nil
+}
+
+// programsOf lists a server's programs of a programType, restricted to wanted when given.
+func programsOf(ctx context.Context, c *dhis2.Client, programType string, wanted []string) ([]string, error) {
 	var out []string
-	for raw, err := range e.client.ListObjects(ctx, "programs", dhis2.ListQuery{Fields: "id,programType", PageSize: 1000}) {
+	for raw, err := range c.ListObjects(ctx, "programs", dhis2.ListQuery{Fields: "id,programType", PageSize: 1000}) {
 		if err != nil {
-			return nil, fmt.Errorf("source: programs: %w", err)
+			return nil, fmt.Errorf("programs: %w", err)
 		}
 		var p struct {
 			ID          string `json:"id"`
 			ProgramType string `json:"programType"`
 		}
 		if err := json.Unmarshal(raw, &p); err != nil {
-			return nil, fmt.Errorf("source: programs: a program is not JSON: %w", err)
+			return nil, fmt.Errorf("programs: a program is not JSON: %w", err)
 		}
 		if p.ProgramType != programType || (len(wanted) > 0 && !slices.Contains(wanted, p.ID)) {
 			continue

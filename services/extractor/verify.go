@@ -62,8 +62,9 @@ func (x *Extractor) verifyStep(ctx context.Context, req *extractorv1.VerifyStepR
 		return nil, classed(ErrInvalidArgument, err, "%v", err)
 	}
 	dataValues := dataValueResources(req.GetResources())
-	if len(req.GetResources()) > 0 && len(resources) == 0 && len(dataValues) == 0 {
-		// Only events or tracker data: comparing them is not built, and an empty comparison proves nothing.
+	tracked := slices.ContainsFunc(req.GetResources(), func(r string) bool { return r == resource.Events || slices.Contains(resource.Tracker, r) })
+	if len(req.GetResources()) > 0 && len(resources) == 0 && len(dataValues) == 0 && !tracked {
+		// An empty comparison proves nothing.
 		return nil, classed(ErrNotVerifiable, nil, "verification of %s is not available", strings.Join(req.GetResources(), ", "))
 	}
 	v := &verification{pol: PoliciesOf(cfg), max: int(req.GetMaxDifferences()), log: x.log.With(slog.String("job", req.GetJobId()))}
@@ -98,6 +99,11 @@ func (x *Extractor) verifyStep(ctx context.Context, req *extractorv1.VerifyStepR
 	}
 	if len(dataValues) > 0 {
 		if err := x.verifyDataStep(ctx, req, dataValues, v.max, resp); err != nil {
+			return nil, err
+		}
+	}
+	if tracked {
+		if err := x.verifyTrackerStep(ctx, req, src, v.max, resp); err != nil {
 			return nil, err
 		}
 	}
@@ -164,7 +170,7 @@ func verifyResources(requested []string, cfg *configv1.Config) ([]string, error)
 	var out []string
 	for _, r := range requested {
 		if resource.IsData(r) {
-			continue // data values are compared by verifyDataStep; events and tracker data are not compared yet
+			continue // data values are compared by verifyDataStep, events and tracker data by verifyTrackerStep
 		}
 		out = append(out, r)
 	}
