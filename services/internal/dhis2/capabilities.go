@@ -85,9 +85,24 @@ const (
 	// 2.41, deprecated there); 2.41+ reads "trackedEntity" (rel:2.41, rel:2.42).
 	FeatureRelationshipsTeiParam Feature = "relationships-tei-param"
 	// FeatureEventVisualizationsOnly: event charts and reports are synced as
-	// eventVisualizations; older targets get eventCharts/eventReports
-	// (release notes 2.41; EyeSeeTea metadata-synchronization splits them for <2.41).
+	// eventVisualizations with the same UIDs, and dashboard items point at
+	// them as eventVisualization. DHIS2 2.38 moved both into the
+	// eventvisualization table (dhis2-core migration V2_38_12, which also
+	// rewrites dashboard items); the deprecated endpoints are views of it.
+	// Older targets get eventCharts/eventReports.
 	FeatureEventVisualizationsOnly Feature = "event-visualizations-only"
+	// FeatureRawPeriods: analytical objects store their periods as rawPeriods,
+	// a list of RelativePeriodEnum names and fixed period ids; relativePeriods
+	// is derived on read and is no longer an owner property (JSONB migration
+	// V2_39_30 and later; /api/schemas of 2.40 and 2.41: rawPeriods owner,
+	// relativePeriods not).
+	FeatureRawPeriods Feature = "raw-periods"
+	// FeatureVisualizationAxes: a visualization's axis labels, ranges, base
+	// and target lines live only in axes[] (AxisV2); the flat fields
+	// (rangeAxisLabel, domainAxisLabel, …) are derived on read and are no
+	// longer owner properties (/api/schemas 2.36 vs 2.37; dhis2-core
+	// CompatibilityGuard).
+	FeatureVisualizationAxes Feature = "visualization-axes"
 )
 
 // features is the table: when each behaviour is present.
@@ -120,7 +135,9 @@ var features = map[Feature][]span{
 	FeatureSystemInfoFields:             {from(42)},
 	FeatureTrackedEntityOrgUnitRequired: {before(41)},
 	FeatureRelationshipsTeiParam:        {before(41)},
-	FeatureEventVisualizationsOnly:      {from(41)},
+	FeatureEventVisualizationsOnly:      {from(38)},
+	FeatureRawPeriods:                   {from(39)},
+	FeatureVisualizationAxes:            {from(37)},
 }
 
 // resources lists the metadata and API collections whose existence depends on
