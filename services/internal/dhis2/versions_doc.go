@@ -68,8 +68,12 @@ var featureNotes = map[Feature]featureNote{
 		"dhis2-core `DefaultTrackedEntityInstanceService#validate`, `TrackerTrackedEntitiesExportControllerTest`; 2.41 `RequestParamsValidator`"},
 	FeatureRelationshipsTeiParam: {"`/api/tracker/relationships` names the tracked entity `tei` (2.41+ reads `trackedEntity`)",
 		"release notes 2.41 and 2.42"},
-	FeatureEventVisualizationsOnly: {"event charts and reports travel as `eventVisualizations`; older targets get `eventCharts`/`eventReports`",
-		"release notes 2.41; EyeSeeTea metadata-synchronization `PackageTransformations.ts`"},
+	FeatureEventVisualizationsOnly: {"event charts and reports travel as `eventVisualizations` with the same UIDs, and dashboard items point at them as `eventVisualization`; older targets get `eventCharts`/`eventReports`",
+		"dhis2-core migrations `V2_38_11`/`V2_38_12` (eventvisualization table, dashboard items rewritten)"},
+	FeatureRawPeriods: {"analytical objects store their periods as `rawPeriods` (relative period names and fixed periods); `relativePeriods` is derived on read",
+		"dhis2-core migration `V2_39_30` and later; `/api/schemas` of 2.40 and 2.41 (`rawPeriods` owner, `relativePeriods` not)"},
+	FeatureVisualizationAxes: {"a visualization's axis labels, ranges, base and target lines live in `axes[]`; the flat fields are derived on read",
+		"`/api/schemas` 2.36 vs 2.37; dhis2-core `CompatibilityGuard`"},
 }
 
 // docMinors are the columns of the generated tables.
