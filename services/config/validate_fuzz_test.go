@@ -22,7 +22,7 @@ func FuzzValidateConfig(f *testing.F) {
 	full.DestinationInstanceIds = []string{dstID, dst2ID}
 	full.MetadataFamilies = []configv1.MetadataFamily{configv1.MetadataFamily_METADATA_FAMILY_ORGANISATION}
 	full.Filters = &configv1.Filters{Periods: []string{"202401", "2024Q1"}, StartDate: "2024-01-01", EndDate: "2024-12-31",
-		OrgUnits: []string{"ImspTQPwCqd"}, DataSets: []string{"pBOMPrpg1QX"}}
+		OrgUnitIds: []string{"ImspTQPwCqd"}, DataSetIds: []string{"pBOMPrpg1QX"}}
 	full.Sizes = &configv1.Sizes{PageSize: 1000, BatchSize: 500, MaxInFlight: 4}
 	full.ExecutionMode = configv1.ExecutionMode_EXECUTION_MODE_SCHEDULED
 	full.Schedule = &configv1.Schedule{Cron: "0 2 * * *"}

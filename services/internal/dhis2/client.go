@@ -308,7 +308,8 @@ func checkRedirect(req *http.Request, via []*http.Request) error {
 		return http.ErrUseLastResponse
 	}
 	if len(via) >= 5 {
-		return http.ErrUseLastResponse
+		return &Error{Kind: KindMalformed, Message: "the server redirects in a loop (more than 5 redirects, the last to " + redactURL(req.URL.String()) + ")",
+			Hint: "check the base URL (give the address the DHIS2 web application answers on, with https if it redirects there) and the reverse proxy's redirect rules"}
 	}
 	return nil
 }

@@ -334,4 +334,3 @@ func tenJobs(ctx context.Context, e *env) (int, error) {
 	}
 	return len(variants), nil
 }
-
