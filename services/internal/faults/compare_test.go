@@ -82,10 +82,10 @@ type dataValue struct {
 }
 
 // dataValues exports every data value of the source's data sets and root org units in the window the
-// orchestrator reads by default. It returns the values by key and the number of rows (duplicates included).
+// source may hold (dhis2sync reads the whole history when no period is filtered). It returns the values by key and the number of rows (duplicates included).
 func (d dhis2) dataValues(dataSets, roots []string) (map[string]string, int, error) {
 	y := time.Now().UTC().Year()
-	q := url.Values{"children": {"true"}, "startDate": {fmt.Sprintf("%04d-01-01", y-4)}, "endDate": {fmt.Sprintf("%04d-12-31", y+1)}}
+	q := url.Values{"children": {"true"}, "startDate": {"1970-01-01"}, "endDate": {fmt.Sprintf("%04d-12-31", y+5)}}
 	q["dataSet"], q["orgUnit"] = dataSets, roots
 	var set struct {
 		DataValues []dataValue `json:"dataValues"`
