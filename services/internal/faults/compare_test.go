@@ -81,8 +81,9 @@ type dataValue struct {
 	Value                string `json:"value"`
 }
 
-// dataValues exports every data value of the source's data sets and root org units in the window the
-// source may hold (dhis2sync reads the whole history when no period is filtered). It returns the values by key and the number of rows (duplicates included).
+// dataValues exports every data value of the source's data sets and root org units from 1970 to five years
+// ahead (dhis2sync reads the whole history when no period is filtered). It returns the values by key and the
+// number of rows (duplicates included).
 func (d dhis2) dataValues(dataSets, roots []string) (map[string]string, int, error) {
 	y := time.Now().UTC().Year()
 	q := url.Values{"children": {"true"}, "startDate": {"1970-01-01"}, "endDate": {fmt.Sprintf("%04d-12-31", y+5)}}
