@@ -47,6 +47,7 @@ type result struct {
 	jobs     int
 	duration time.Duration
 	err      error
+	fired    int // faults the simulators injected during the row
 }
 
 // TestFaultMatrix is the fault matrix; it prints the table at the end.
@@ -98,12 +99,14 @@ func TestFaultMatrix(t *testing.T) {
 		}
 		begin := time.Now()
 		res := result{name: r.name, jobs: 1}
+		srcFired := faultsFired(e.src.URL)
 		if r.run != nil {
 			res.jobs, res.err = r.run(ctx, e)
 		} else {
-			res.err = e.oneJob(ctx, r)
+			res.fired, res.err = e.oneJob(ctx, r)
 		}
 		e.src.SetFaults("")
+		res.fired += faultsFired(e.src.URL) - srcFired
 		res.duration = time.Since(begin)
 		if res.err != nil {
 			t.Errorf("%s: %v", r.name, res.err)
@@ -116,13 +119,17 @@ func TestFaultMatrix(t *testing.T) {
 
 func printMatrix(t *testing.T, results []result, total time.Duration) {
 	var b strings.Builder
-	b.WriteString("\n| fault (mid-job) | jobs | outcome | time |\n|---|---|---|---|\n")
+	b.WriteString("\n| fault (mid-job) | jobs | faults injected by the simulators | outcome | time |\n|---|---|---|---|---|\n")
 	for _, r := range results {
 		outcome := "completed, verified, source = destination"
 		if r.err != nil {
 			outcome = "FAILED: " + strings.ReplaceAll(r.err.Error(), "\n", " ")
 		}
-		fmt.Fprintf(&b, "| %s | %d | %s | %s |\n", r.name, r.jobs, outcome, r.duration.Round(time.Second))
+		fired := "—"
+		if r.fired > 0 {
+			fired = fmt.Sprint(r.fired)
+		}
+		fmt.Fprintf(&b, "| %s | %d | %s | %s | %s |\n", r.name, r.jobs, fired, outcome, r.duration.Round(time.Second))
 	}
 	fmt.Fprintf(&b, "\ntotal %s\n", total.Round(time.Second))
 	t.Log(b.String())
@@ -147,27 +154,39 @@ func (e *env) register(ctx context.Context, s *e2e.Sim, source bool) string {
 
 // oneJob runs the metadata and aggregate data of the small demo to a fresh destination with DHIS2's cost model,
 // fires the row's fault once the job has imported something, then checks the outcome.
-func (e *env) oneJob(ctx context.Context, r row) error {
+func (e *env) oneJob(ctx context.Context, r row) (fired int, err error) {
 	dst := e2e.StartSim(e.t, "2.41.0", append([]string{"--cost-model", "2.41*0.3"}, r.dstArgs...)...)
+	defer func() { fired = faultsFired(dst.URL) }()
 	d := dhis2{dst.URL}
 	before, err := d.metadata()
 	if err != nil {
-		return err
+		return 0, err
 	}
 	cfg, err := e.c.CreateConfig(ctx, &configv1.Config{Name: r.name, SyncType: configv1.SyncType_SYNC_TYPE_BOTH,
 		SourceInstanceId: e.srcID, DestinationInstanceIds: []string{e.register(ctx, dst, false)}})
 	if err != nil {
-		return fmt.Errorf("create configuration: %w", err)
+		return 0, fmt.Errorf("create configuration: %w", err)
 	}
 	job, err := e.c.Launch(ctx, cfg.GetId(), false)
 	if err != nil {
-		return fmt.Errorf("launch: %w", err)
+		return 0, fmt.Errorf("launch: %w", err)
 	}
 	if err := e.waitMidRun(ctx, job.GetId()); err != nil {
-		return err
+		return 0, err
 	}
 	r.fault(ctx, e, dst)
-	return e.check(ctx, job.GetId(), dst, before, compareScope{dataValues: true})
+	return 0, e.check(ctx, job.GetId(), dst, before, compareScope{dataValues: true})
+}
+
+// faultsFired reads how many faults a simulator has injected so far.
+func faultsFired(url string) int {
+	var st struct {
+		FaultsFired int `json:"faultsFired"`
+	}
+	if err := (dhis2{url}).get("/__sim/stats", &st); err != nil {
+		return 0
+	}
+	return st.FaultsFired
 }
 
 // check waits for the job, then requires a completed job, a passing verification and an independent match.
