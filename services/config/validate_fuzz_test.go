@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	configv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/config/v1"
+	"github.com/dhis2sync/dhis2sync/services/platform/fielderr"
 )
 
 // FuzzValidateConfig feeds configurations decoded from arbitrary JSON (what a REST client may send) to the
@@ -59,7 +60,7 @@ func FuzzValidateConfig(f *testing.F) {
 			}
 			return
 		}
-		var inv *InvalidError
+		var inv *fielderr.InvalidError
 		if !errors.As(err, &inv) {
 			t.Fatalf("not an InvalidError: %v", err)
 		}

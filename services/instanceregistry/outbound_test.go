@@ -5,13 +5,14 @@ import (
 	"testing"
 
 	"github.com/dhis2sync/dhis2sync/services/internal/dhis2"
+	"github.com/dhis2sync/dhis2sync/services/platform/fielderr"
 )
 
 // TestBaseURLOutsideOutboundPolicy: the operator's allow-list and private-range denial refuse a base URL at
 // registration, naming the setting; the default policy accepts loopback (the demo runs there).
 func TestBaseURLOutsideOutboundPolicy(t *testing.T) {
 	check := func(raw string) string {
-		var v violations
+		var v fielderr.List
 		normalizeBaseURL(&v, raw)
 		return v.String()
 	}
