@@ -42,6 +42,25 @@ test-race: build ## Run every test with the race detector (slower; the services 
 	DHIS2SYNC_TEST_DATABASE_URL="$$DHIS2SYNC_PG_URL" DHIS2SYNC_BIN="$(BIN)" \
 	go test -race -count=1 -timeout 40m $(PACKAGES)
 
+.PHONY: test-faults
+test-faults: build ## Fault matrix: each service, NATS and PostgreSQL killed mid-job, DHIS2 failing, 10 jobs at once (~10 min)
+	eval "$$(deploy/infra.sh postgres)"; \
+	DHIS2SYNC_TEST_DATABASE_URL="$$DHIS2SYNC_PG_URL" DHIS2SYNC_BIN="$(BIN)" \
+	go test -tags faults -count=1 -timeout 30m -v $(MOD)/services/internal/faults/
+
+# Fuzz targets as package:function; `make fuzz` runs each for FUZZTIME (one -fuzz target per go test run).
+FUZZTIME ?= 10m
+FUZZ_TARGETS := services/internal/dhis2:FuzzDataValueDecoder services/internal/dhis2:FuzzParseImportReport \
+	services/internal/dhis2:FuzzParseAsyncJob services/internal/dhis2:FuzzSystemInfo \
+	services/internal/dhis2:FuzzNormalizeBaseURL services/config:FuzzValidateConfig gateway/api:FuzzEventStreamMarshal
+
+.PHONY: fuzz
+fuzz: ## Fuzz the DHIS2 report parsers and decoder, config validation and the SSE encoder, FUZZTIME each (default 10m)
+	for t in $(FUZZ_TARGETS); do \
+	  pkg=$${t%%:*}; fn=$${t##*:}; echo "== $$fn ($$pkg) for $(FUZZTIME)"; \
+	  go test -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) $(MOD)/$$pkg || exit 1; \
+	done
+
 .PHONY: up
 up: build ## Start the stack (services, gateway, frontend) in the background
 	deploy/stack.sh up

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -10,6 +9,8 @@ import (
 	"github.com/dhis2sync/dhis2sync/services/internal/alert"
 	"github.com/dhis2sync/dhis2sync/services/internal/metadataplan"
 	"github.com/dhis2sync/dhis2sync/services/platform/fielderr"
+
+	"github.com/dhis2sync/dhis2sync/services/platform/settings"
 )
 
 // MaxAlertRecipients bounds each recipient list of a configuration.
@@ -20,7 +21,7 @@ const MaxAlertRecipients = 20
 const MinPollSecondsEnv = "DHIS2SYNC_AUTOSYNC_MIN_POLL_SECONDS"
 
 var minPollSeconds = sync.OnceValue(func() int32 {
-	if v, err := strconv.Atoi(strings.TrimSpace(os.Getenv(MinPollSecondsEnv))); err == nil && v >= 1 && v < MinPollSeconds {
+	if v, err := strconv.Atoi(settings.String(MinPollSecondsEnv, "")); err == nil && v >= 1 && v < MinPollSeconds {
 		return int32(v)
 	}
 	return MinPollSeconds

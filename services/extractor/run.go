@@ -8,6 +8,7 @@ import (
 
 	extractorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/extractor/v1"
 	instancev1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/instance/v1"
+	"github.com/dhis2sync/dhis2sync/services/internal/dhis2"
 	"github.com/dhis2sync/dhis2sync/services/platform/grpcx"
 	"github.com/dhis2sync/dhis2sync/services/platform/natsx"
 	"github.com/dhis2sync/dhis2sync/services/platform/settings"
@@ -16,6 +17,9 @@ import (
 // Run serves the ExtractorService on DHIS2SYNC_EXTRACTOR_ADDR until ctx is done. It publishes to the NATS at
 // DHIS2SYNC_NATS_URL and resolves instances through the registry at DHIS2SYNC_INSTANCE_REGISTRY_ADDR.
 func Run(ctx context.Context, s settings.Settings, log *slog.Logger) error {
+	if err := dhis2.ConfigureFromSettings(s.DHIS2); err != nil {
+		return err
+	}
 	nc, err := natsx.Connect(ctx, s.NATSURL, settings.Extractor, log)
 	if err != nil {
 		return err

@@ -91,7 +91,7 @@ func connectionOutcome(err error) (instancev1.ConnectionStatus, string) {
 			"the account may not read /api/system/info: give its user role the needed authority or use another account")
 	case dhis2.KindLoginRedirect:
 		return instancev1.ConnectionStatus_CONNECTION_STATUS_LOGIN_REDIRECT, describe(de, de.Hint)
-	case dhis2.KindMalformed, dhis2.KindNotFound:
+	case dhis2.KindMalformed, dhis2.KindNotFound, dhis2.KindTooLarge:
 		// /api/system/info is missing or answers without a DHIS2 version: whatever is at this address, it is
 		// not the API of a DHIS2 server.
 		return instancev1.ConnectionStatus_CONNECTION_STATUS_NOT_DHIS2, describe(de,

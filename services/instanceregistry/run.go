@@ -11,6 +11,7 @@ import (
 	"time"
 
 	instancev1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/instance/v1"
+	"github.com/dhis2sync/dhis2sync/services/internal/dhis2"
 	"github.com/dhis2sync/dhis2sync/services/internal/secretbox"
 	"github.com/dhis2sync/dhis2sync/services/platform/grpcx"
 	"github.com/dhis2sync/dhis2sync/services/platform/natsx"
@@ -36,6 +37,9 @@ const gracePeriod = 10 * time.Second
 // Run serves the instance registry on settings.Addr(settings.InstanceRegistry) and runs the periodic
 // connection checks until ctx is done.
 func Run(ctx context.Context, s settings.Settings, log *slog.Logger) error {
+	if err := dhis2.ConfigureFromSettings(s.DHIS2); err != nil {
+		return err
+	}
 	box, err := newBox(s.SecretKey, s.PreviousSecretKey)
 	if err != nil {
 		return err
@@ -52,6 +56,9 @@ func Run(ctx context.Context, s settings.Settings, log *slog.Logger) error {
 	defer nc.Close()
 
 	srv := New(db, box, nc, log)
+	if d := s.DHIS2.RequestTimeout; d > 0 {
+		srv.tester.timeouts.Request = d
+	}
 	if err := srv.ResealSecrets(ctx); err != nil {
 		return err
 	}

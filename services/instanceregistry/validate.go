@@ -75,6 +75,16 @@ func normalizeBaseURL(v *fielderr.List, raw string) string {
 		v.Add("baseUrl", msg)
 		return ""
 	}
+	// The operator's outbound policy (DHIS2SYNC_DHIS2_ALLOWED_HOSTS, DHIS2SYNC_DHIS2_DENY_PRIVATE): refused at
+	// registration, not only at the first call.
+	if err := dhis2.CheckHost(u); err != nil {
+		msg := err.Error()
+		if de, ok := errors.AsType[*dhis2.Error](err); ok && de.Message != "" {
+			msg = de.Message
+		}
+		v.Add("baseUrl", msg)
+		return ""
+	}
 	return u.String()
 }
 

@@ -8,6 +8,7 @@ import (
 
 	instancev1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/instance/v1"
 	loaderv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/loader/v1"
+	"github.com/dhis2sync/dhis2sync/services/internal/dhis2"
 	"github.com/dhis2sync/dhis2sync/services/platform/grpcx"
 	"github.com/dhis2sync/dhis2sync/services/platform/natsx"
 	"github.com/dhis2sync/dhis2sync/services/platform/settings"
@@ -16,6 +17,9 @@ import (
 // Run serves the LoaderService on DHIS2SYNC_LOADER_ADDR until ctx is done. It consumes from the NATS at
 // DHIS2SYNC_NATS_URL and resolves instances through the registry at DHIS2SYNC_INSTANCE_REGISTRY_ADDR.
 func Run(ctx context.Context, s settings.Settings, log *slog.Logger) error {
+	if err := dhis2.ConfigureFromSettings(s.DHIS2); err != nil {
+		return err
+	}
 	nc, err := natsx.Connect(ctx, s.NATSURL, settings.Loader, log)
 	if err != nil {
 		return err

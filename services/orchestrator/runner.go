@@ -27,9 +27,29 @@ func (s *Service) startJob(rootID string, resumed bool) {
 		if err := s.runJob(ctx, rootID, resumed); err != nil {
 			s.log.Error("job runner stopped; the job will be resumed", slog.String("job_id", rootID),
 				slog.String("error", err.Error()))
-			_ = s.st.release(context.WithoutCancel(ctx), rootID, s.owner)
+			s.releaseUntilDone(rootID)
 		}
 	})
+}
+
+// releaseUntilDone hands a stopped job back to the resume scan. The runner usually stops because PostgreSQL
+// failed, so the release is retried until it is stored: the scan never claims a job this process still owns,
+// and an unreleased job would wait for a restart of the orchestrator.
+func (s *Service) releaseUntilDone(rootID string) {
+	delay := 500 * time.Millisecond
+	for {
+		err := s.st.release(context.Background(), rootID, s.owner)
+		if err == nil || s.base.Err() != nil {
+			return
+		}
+		s.log.Warn("releasing a stopped job failed; retrying", slog.String("job_id", rootID), slog.String("error", err.Error()))
+		select {
+		case <-s.base.Done():
+			return
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, 10*time.Second)
+	}
 }
 
 // cancelLocal cancels a job this process runs.

@@ -9,6 +9,8 @@ import (
 	"os"
 	"strings"
 	"time"
+
+	"github.com/dhis2sync/dhis2sync/services/platform/settings"
 )
 
 // Settings are the platform's alert channels and recipients.
@@ -51,11 +53,11 @@ func (s Settings) secrets() []string {
 
 // SettingsFromEnv reads the DHIS2SYNC_ALERT_* and DHIS2SYNC_SMTP_* variables (see the orchestrator's README).
 func SettingsFromEnv() (Settings, error) {
-	env := func(k string) string { return strings.TrimSpace(os.Getenv(k)) }
+	env := func(k string) string { return settings.String(k, "") }
 	s := Settings{
 		SMTP: SMTPSettings{Addr: env("DHIS2SYNC_SMTP_ADDR"), Username: env("DHIS2SYNC_SMTP_USERNAME"),
-			Password: os.Getenv("DHIS2SYNC_SMTP_PASSWORD"), From: env("DHIS2SYNC_SMTP_FROM"), TLS: env("DHIS2SYNC_SMTP_TLS")},
-		Webhook:      WebhookSettings{Secret: os.Getenv("DHIS2SYNC_ALERT_WEBHOOK_SECRET")},
+			Password: settings.Secret("DHIS2SYNC_SMTP_PASSWORD"), From: env("DHIS2SYNC_SMTP_FROM"), TLS: env("DHIS2SYNC_SMTP_TLS")},
+		Webhook:      WebhookSettings{Secret: settings.Secret("DHIS2SYNC_ALERT_WEBHOOK_SECRET")},
 		Recipients:   Recipients{Emails: list(env("DHIS2SYNC_ALERT_EMAILS")), Webhooks: list(env("DHIS2SYNC_ALERT_WEBHOOKS"))},
 		OnWarnings:   env("DHIS2SYNC_ALERT_ON_WARNINGS") == "true",
 		DashboardURL: strings.TrimRight(env("DHIS2SYNC_DASHBOARD_URL"), "/"),

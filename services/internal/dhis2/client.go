@@ -111,6 +111,44 @@ type Options struct {
 	// HTTPClient replaces the tuned client (tests). Its CheckRedirect is
 	// overridden so that login redirects are detected.
 	HTTPClient *http.Client
+	// Limits bound request and response sizes. Zero fields take the defaults.
+	Limits Limits
+}
+
+// Limits bound the bytes of one call, so that a hostile or broken server (or proxy) cannot exhaust memory or
+// disk: response sizes are counted after decompression, so a gzip bomb stops at the limit too.
+type Limits struct {
+	// Short bounds the answer of a short call (system info, task polls, error bodies). Default 32 MiB.
+	Short int64
+	// Import bounds an import report. Default 256 MiB.
+	Import int64
+	// Stream bounds a streamed export (metadata, data values, tracker pages). Default 8 GiB.
+	Stream int64
+	// Request bounds an import body as sent. Default 512 MiB.
+	Request int64
+}
+
+func (l Limits) withDefaults() Limits {
+	def := func(v *int64, d int64) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&l.Short, 32<<20)
+	def(&l.Import, 256<<20)
+	def(&l.Stream, 8<<30)
+	def(&l.Request, 512<<20)
+	return l
+}
+
+func (l Limits) forClass(c callClass) int64 {
+	switch c {
+	case classStream:
+		return l.Stream
+	case classImport:
+		return l.Import
+	}
+	return l.Short
 }
 
 // Client speaks to one DHIS2 instance. It is safe for concurrent use.
@@ -124,6 +162,7 @@ type Client struct {
 	timeouts      Timeouts
 	retry         RetryPolicy
 	gzipRequests  bool
+	limits        Limits
 	log           *slog.Logger
 	sleepHook     func(context.Context, time.Duration) error
 	versionMu     sync.Mutex
@@ -162,9 +201,11 @@ func NormalizeBaseURL(raw string) (*url.URL, error) {
 	if u.RawQuery != "" || u.Fragment != "" {
 		return nil, invalidInput("new client", "the base URL %q has a query or fragment: give only the address of the DHIS2 web application", s)
 	}
+	// Repeated until stable, so that the result normalises to itself ("/api/api" is no context path).
 	p := strings.TrimRight(u.Path, "/")
-	p = apiSuffix.ReplaceAllString(p, "")
-	p = strings.TrimRight(p, "/")
+	for apiSuffix.MatchString(p) {
+		p = strings.TrimRight(apiSuffix.ReplaceAllString(p, ""), "/")
+	}
 	u.Path = p
 	u.RawPath = ""
 	u.Scheme = strings.ToLower(u.Scheme)
@@ -179,9 +220,19 @@ func New(opts Options) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := CheckHost(base); err != nil {
+		return nil, err
+	}
 	authHeader, err := opts.Auth.header()
 	if err != nil {
 		return nil, err
+	}
+	o := currentOutbound()
+	if opts.Timeouts.Request <= 0 {
+		opts.Timeouts.Request = o.RequestTimeout
+	}
+	if opts.Timeouts.Import <= 0 {
+		opts.Timeouts.Import = o.ImportTimeout
 	}
 	if opts.MaxConcurrent <= 0 {
 		opts.MaxConcurrent = 4
@@ -205,6 +256,7 @@ func New(opts Options) (*Client, error) {
 		timeouts:     opts.Timeouts.withDefaults(),
 		retry:        opts.Retry.withDefaults(),
 		gzipRequests: !opts.DisableGzipRequests,
+		limits:       opts.Limits.withDefaults(),
 		log:          log.With(slog.String("dhis2_base_url", base.String())),
 	}
 	c.gate = gateFor(c.baseString, opts.RatePerSecond, opts.MaxConcurrent)
@@ -249,11 +301,15 @@ var loginPath = regexp.MustCompile(`(?i)(login|dhis-web-commons/security|dhis-we
 // KindLoginRedirect instead of an HTML body, and follows other redirects
 // (e.g. http to https) up to a limit.
 func checkRedirect(req *http.Request, via []*http.Request) error {
+	if err := CheckHost(req.URL); err != nil {
+		return err
+	}
 	if loginPath.MatchString(req.URL.Path) {
 		return http.ErrUseLastResponse
 	}
 	if len(via) >= 5 {
-		return http.ErrUseLastResponse
+		return &Error{Kind: KindMalformed, Message: "the server redirects in a loop (more than 5 redirects, the last to " + redactURL(req.URL.String()) + ")",
+			Hint: "check the base URL (give the address the DHIS2 web application answers on, with https if it redirects there) and the reverse proxy's redirect rules"}
 	}
 	return nil
 }

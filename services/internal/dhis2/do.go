@@ -159,6 +159,12 @@ func (c *Client) once(parent context.Context, r *request) (*response, time.Durat
 	}
 	var body io.Reader
 	if r.body != nil {
+		if int64(len(r.body)) > c.limits.Request {
+			release()
+			return fail(&Error{Kind: KindTooLarge, Op: r.op, Method: r.method, URL: redactURL(u),
+				Message: fmt.Sprintf("the request body is %d bytes, over the limit of %d", len(r.body), c.limits.Request),
+				Hint:    "lower the batch size of this configuration (sizes.batchSize) so that each import request is smaller"})
+		}
 		body = bytes.NewReader(r.body)
 	}
 	req, err := http.NewRequestWithContext(ctx, r.method, u, body)
@@ -208,6 +214,7 @@ func (c *Client) once(parent context.Context, r *request) (*response, time.Durat
 		}
 		rd = zr
 	}
+	rd = &limitReader{r: rd, left: c.limits.forClass(r.class), limit: c.limits.forClass(r.class), req: r, url: u}
 	br := bufio.NewReaderSize(&ctxErrReader{r: rd, ctx: ctx, c: c, req: r, url: u}, 64<<10)
 	resp := &response{status: hr.StatusCode, header: hr.Header, body: br, url: u, close: cleanup}
 
@@ -274,6 +281,12 @@ type webMessage struct {
 func (c *Client) transportError(ctx context.Context, r *request, u string, err error) error {
 	if ctx.Err() != nil {
 		return c.ctxError(ctx, r, u, err)
+	}
+	if de, ok := errors.AsType[*Error](err); ok {
+		// Refused by the outbound policy (a redirect or a resolved address it forbids).
+		out := *de
+		out.Op, out.Method, out.URL = r.op, r.method, redactURL(u)
+		return &out
 	}
 	e := &Error{Op: r.op, Method: r.method, URL: redactURL(u), Err: err}
 	var (
@@ -389,6 +402,9 @@ type ctxErrReader struct {
 
 func (e *ctxErrReader) Read(p []byte) (int, error) {
 	n, err := e.r.Read(p)
+	if _, ok := err.(*Error); ok {
+		return n, err
+	}
 	if err != nil && err != io.EOF {
 		if e.ctx.Err() != nil {
 			return n, e.c.ctxError(e.ctx, e.req, e.url, err)
@@ -404,4 +420,30 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return s[:n] + "…"
+}
+
+// limitReader fails a response that grows past the limit of its call class.
+type limitReader struct {
+	r           io.Reader
+	left, limit int64
+	req         *request
+	url         string
+}
+
+func (l *limitReader) Read(p []byte) (int, error) {
+	if l.left <= 0 {
+		var probe [1]byte
+		if n, err := l.r.Read(probe[:]); n == 0 && err != nil {
+			return 0, err // ended exactly at the limit
+		}
+		return 0, &Error{Kind: KindTooLarge, Op: l.req.op, Method: l.req.method, URL: redactURL(l.url),
+			Message: fmt.Sprintf("the response exceeds %d bytes", l.limit),
+			Hint:    "the server sent far more than DHIS2 sends for this call: check that the base URL points at DHIS2, or narrow the request (smaller page size, fewer periods)"}
+	}
+	if int64(len(p)) > l.left {
+		p = p[:l.left]
+	}
+	n, err := l.r.Read(p)
+	l.left -= int64(n)
+	return n, err
 }

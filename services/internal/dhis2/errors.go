@@ -27,6 +27,7 @@ const (
 	KindUnsupportedVersion
 	KindInvalidInput
 	KindImportFailed
+	KindTooLarge
 )
 
 var kindNames = map[Kind]string{
@@ -46,6 +47,7 @@ var kindNames = map[Kind]string{
 	KindUnsupportedVersion: "unsupported DHIS2 version",
 	KindInvalidInput:       "invalid input",
 	KindImportFailed:       "import job failed",
+	KindTooLarge:           "too large",
 }
 
 func (k Kind) String() string {
@@ -75,6 +77,7 @@ var hints = map[Kind]string{
 	KindUnsupportedVersion: "dhis2sync speaks DHIS2 2.36 to 2.42: upgrade the server or use a supported instance",
 	KindInvalidInput:       "fix the value named in the message",
 	KindImportFailed:       "the server's import job ended without a successful report: check the DHIS2 server logs for the job",
+	KindTooLarge:           "the request or the answer is larger than dhis2sync accepts for this call: check the base URL, or use smaller pages and batches",
 }
 
 // Error is the single error type of this package. Secrets never appear in it:

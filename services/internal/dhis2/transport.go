@@ -81,7 +81,7 @@ func transportFor(base string, insecure bool, maxConcurrent int, connect time.Du
 	if t, ok := transports[key]; ok {
 		return t
 	}
-	dialer := &net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second}
+	dialer := &net.Dialer{Timeout: connect, KeepAlive: 30 * time.Second, Control: dialControl}
 	t := &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           dialer.DialContext,
@@ -94,7 +94,7 @@ func transportFor(base string, insecure bool, maxConcurrent int, connect time.Du
 		// Compression is negotiated by the client itself (klauspost gzip is
 		// faster than compress/gzip on large exports).
 		DisableCompression: true,
-		TLSClientConfig:    &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: insecure}, //nolint:gosec // explicit per-instance opt-in
+		TLSClientConfig:    &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: currentOutbound().RootCAs, InsecureSkipVerify: insecure}, //nolint:gosec // explicit per-instance opt-in
 	}
 	transports[key] = t
 	return t

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -97,6 +98,27 @@ func (s *Sim) Do(method, path string, in, out any) int {
 		}
 	}
 	return resp.StatusCode
+}
+
+// SetFaults replaces the simulator's injected faults (dhis2sim's fault spec syntax); "" removes them.
+func (s *Sim) SetFaults(spec string) {
+	s.t.Helper()
+	method, body := http.MethodPost, io.Reader(strings.NewReader(spec))
+	if spec == "" {
+		method, body = http.MethodDelete, nil
+	}
+	req, err := http.NewRequest(method, s.URL+"/__sim/faults", body)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		s.t.Fatalf("set faults %q: %v", spec, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode/100 != 2 {
+		s.t.Fatalf("set faults %q: HTTP %d", spec, resp.StatusCode)
+	}
 }
 
 // Count returns how many objects of a type the simulated DHIS2 lists.

@@ -39,6 +39,7 @@ type Stack struct {
 	Addrs         map[string]string
 	procs         map[string]*proc
 	logs          map[string]string
+	allLogs       []string
 	env           []string
 }
 
@@ -52,17 +53,38 @@ func Bin(t testing.TB) string {
 // database and an embedded NATS server, and stops them when the test ends.
 func Start(t testing.TB, services ...string) *Stack {
 	t.Helper()
-	return StartWithEnv(t, nil, services...)
+	return StartWith(t, Infra{}, services...)
 }
 
 // StartWithEnv is Start with extra environment variables (NAME=value) for every service.
 func StartWithEnv(t testing.TB, env []string, services ...string) *Stack {
 	t.Helper()
+	return StartWith(t, Infra{Env: env}, services...)
+}
+
+// Infra names the PostgreSQL and NATS a stack uses and extra environment variables (NAME=value) for every
+// service; empty fields get a scratch database on DHIS2SYNC_TEST_DATABASE_URL and an in-process NATS server.
+// Fault tests pass their own, run as processes they can kill.
+type Infra struct {
+	DatabaseURL string
+	NATSURL     string
+	Env         []string
+}
+
+// StartWith is Start on the given infrastructure.
+func StartWith(t testing.TB, infra Infra, services ...string) *Stack {
+	t.Helper()
 	if len(services) == 0 {
 		services = Services
 	}
+	if infra.DatabaseURL == "" {
+		infra.DatabaseURL = testenv.Postgres(t)
+	}
+	if infra.NATSURL == "" {
+		infra.NATSURL = testenv.NATS(t)
+	}
 	s := &Stack{
-		t: t, Bin: Bin(t), DatabaseURL: testenv.Postgres(t), NATSURL: testenv.NATS(t),
+		t: t, Bin: Bin(t), DatabaseURL: infra.DatabaseURL, NATSURL: infra.NATSURL,
 		AdminUser: "admin", AdminPassword: randomString(12),
 		Addrs: map[string]string{}, procs: map[string]*proc{}, logs: map[string]string{},
 	}
@@ -82,7 +104,7 @@ func StartWithEnv(t testing.TB, env []string, services ...string) *Stack {
 		"DHIS2SYNC_GATEWAY_URL="+s.GatewayURL,
 		"LOG_LEVEL=debug",
 	)
-	s.env = append(s.env, env...)
+	s.env = append(s.env, infra.Env...)
 	for svc, addr := range s.Addrs {
 		s.env = append(s.env, "DHIS2SYNC_"+strings.ToUpper(strings.ReplaceAll(svc, "-", "_"))+"_ADDR="+addr)
 	}
@@ -113,6 +135,7 @@ func (s *Stack) StartService(svc string) {
 	}
 	p := &proc{cmd: cmd, done: make(chan struct{})}
 	s.procs[svc], s.logs[svc] = p, logPath
+	s.allLogs = append(s.allLogs, logPath)
 	go func() { p.err = cmd.Wait(); logFile.Close(); close(p.done) }()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
@@ -146,6 +169,16 @@ func (s *Stack) Kill(svc string) {
 		delete(s.procs, svc)
 	}
 }
+
+// Restart kills a service (SIGKILL) and starts it again.
+func (s *Stack) Restart(svc string) {
+	s.t.Helper()
+	s.Kill(svc)
+	s.StartService(svc)
+}
+
+// LogFiles returns the path of every log file the stack's services wrote, restarts included.
+func (s *Stack) LogFiles() []string { return append([]string(nil), s.allLogs...) }
 
 // Client returns a REST client signed in as the first admin.
 func (s *Stack) Client(ctx context.Context) *apiclient.Client {

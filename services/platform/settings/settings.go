@@ -54,6 +54,23 @@ type Settings struct {
 	// HealthInterval is how often the registry tests every active instance (DHIS2SYNC_HEALTH_INTERVAL, a Go
 	// duration such as 30m).
 	HealthInterval time.Duration
+	// DHIS2 is the outbound policy for every call to a DHIS2 server.
+	DHIS2 DHIS2Outbound
+}
+
+// DHIS2Outbound limits where and how the registry, the extractor and the loader call DHIS2.
+type DHIS2Outbound struct {
+	// AllowedHosts (DHIS2SYNC_DHIS2_ALLOWED_HOSTS, comma-separated host names or *.domain): when set, only these
+	// hosts may be registered and reached.
+	AllowedHosts []string
+	// DenyPrivate (DHIS2SYNC_DHIS2_DENY_PRIVATE=true) refuses loopback, private and link-local addresses, also
+	// when a name resolves to one. Off by default, so that a stack and DHIS2 on one machine work.
+	DenyPrivate bool
+	// CAFile (DHIS2SYNC_DHIS2_CA_FILE) is a PEM bundle trusted besides the system's roots.
+	CAFile string
+	// RequestTimeout (DHIS2SYNC_DHIS2_REQUEST_TIMEOUT) bounds short calls; ImportTimeout
+	// (DHIS2SYNC_DHIS2_IMPORT_TIMEOUT) one import request. Zero keeps the client's defaults (60s, 30m).
+	RequestTimeout, ImportTimeout time.Duration
 }
 
 // Load reads the shared environment. Missing optional values get defaults; malformed values are errors that
@@ -86,7 +103,50 @@ func Load() (Settings, error) {
 		return s, fmt.Errorf("DHIS2SYNC_HEALTH_INTERVAL must be a duration of at least 1s such as 30m, got %q", os.Getenv("DHIS2SYNC_HEALTH_INTERVAL"))
 	}
 	s.HealthInterval = d
+	if s.DHIS2, err = loadDHIS2Outbound(); err != nil {
+		return s, err
+	}
 	return s, nil
+}
+
+func loadDHIS2Outbound() (DHIS2Outbound, error) {
+	var o DHIS2Outbound
+	for _, h := range strings.Split(String("DHIS2SYNC_DHIS2_ALLOWED_HOSTS", ""), ",") {
+		h = strings.ToLower(strings.TrimSpace(h))
+		if h == "" {
+			continue
+		}
+		if strings.ContainsAny(h, "/: ") || strings.Contains(strings.TrimPrefix(h, "*."), "*") {
+			return o, fmt.Errorf("DHIS2SYNC_DHIS2_ALLOWED_HOSTS: %q is not a host name: list host names such as hmis.example.org or *.example.org, separated by commas", h)
+		}
+		o.AllowedHosts = append(o.AllowedHosts, h)
+	}
+	switch v := strings.ToLower(String("DHIS2SYNC_DHIS2_DENY_PRIVATE", "false")); v {
+	case "true", "1", "yes":
+		o.DenyPrivate = true
+	case "false", "0", "no":
+	default:
+		return o, fmt.Errorf("DHIS2SYNC_DHIS2_DENY_PRIVATE must be true or false, got %q", v)
+	}
+	o.CAFile = String("DHIS2SYNC_DHIS2_CA_FILE", "")
+	if o.CAFile != "" {
+		if _, err := os.Stat(o.CAFile); err != nil {
+			return o, fmt.Errorf("DHIS2SYNC_DHIS2_CA_FILE: %v: point it at a PEM file of trusted certificates", err)
+		}
+	}
+	for _, d := range []struct {
+		name string
+		to   *time.Duration
+	}{{"DHIS2SYNC_DHIS2_REQUEST_TIMEOUT", &o.RequestTimeout}, {"DHIS2SYNC_DHIS2_IMPORT_TIMEOUT", &o.ImportTimeout}} {
+		if v := String(d.name, ""); v != "" {
+			t, err := time.ParseDuration(v)
+			if err != nil || t < time.Second {
+				return o, fmt.Errorf("%s must be a duration of at least 1s such as 90s or 45m, got %q", d.name, v)
+			}
+			*d.to = t
+		}
+	}
+	return o, nil
 }
 
 // Log returns LOG_LEVEL and LOG_FORMAT with their defaults (info, text), for processes such as the simulator
@@ -94,6 +154,9 @@ func Load() (Settings, error) {
 func Log() (level, format string) {
 	return String("LOG_LEVEL", "info"), String("LOG_FORMAT", "text")
 }
+
+// Secret returns the variable name as given, untrimmed: a password may begin or end with a space.
+func Secret(name string) string { return os.Getenv(name) }
 
 // String returns the variable name, trimmed, or def when it is unset or blank.
 func String(name, def string) string {
