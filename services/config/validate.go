@@ -265,7 +265,7 @@ func checkSizes(vs *violations, s *configv1.Sizes) {
 			vs.Addf(f.field, "is %d: use 0 for the per-resource default, or a value from %d to %d", f.value, MinSize, MaxSize)
 		}
 	}
-	checkRange(vs, "sizes.maxInFlight", s.MaxInFlight, 1, MaxInFlightLimit, "requests in flight per destination (0 means the default, 2)")
+	checkRange(vs, "sizes.maxInFlight", s.MaxInFlight, 1, MaxInFlightLimit, "requests in flight per destination (0 means the default, 4)")
 }
 
 func checkSchedule(vs *violations, c *configv1.Config) {

@@ -12,10 +12,10 @@ import (
 // finish; exports, metadata, data value and tracker imports slow each other as they do on one DHIS2.
 // Serial classes (atomic metadata imports) also queue behind each other before they take their share.
 type capacity struct {
-	model  CostModel
 	serial chan struct{} // one serial request in progress at a time
 
 	mu    sync.Mutex
+	model CostModel
 	jobs  map[*psJob]struct{}
 	last  time.Time
 	timer *time.Timer
@@ -129,22 +129,43 @@ func (s *Server) shared() *capacity {
 	return s.capacity
 }
 
+// Cost is the server's cost model.
+func (s *Server) Cost() CostModel {
+	c := s.shared()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.model
+}
+
+// SetCost replaces the cost model (Options.Cost), e.g. to load a benchmark's data at no cost and then measure
+// a sync at full cost. Requests already in progress keep the share they hold.
+func (s *Server) SetCost(m CostModel) {
+	c := s.shared()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.advance(time.Now())
+	c.model = m
+	c.schedule()
+}
+
 // applyCost holds a request for the server time the cost model gives it on the shared capacity. It returns
 // early when the client goes away (DHIS2 would go on, but the answer would reach nobody).
 func (s *Server) applyCost(ctx context.Context, ep Endpoint, n int) {
-	if s.opts.Cost.IsZero() {
+	m := s.Cost()
+	if m.IsZero() {
 		return
 	}
-	s.shared().serve(ctx, s.opts.Cost.Work(ep, n), s.opts.Cost.Endpoints[ep].Serial)
+	s.shared().serve(ctx, m.Work(ep, n), m.Endpoints[ep].Serial)
 }
 
 // applyAsyncCost is applyCost for the job of an async=true import, after its response: DHIS2's job queue adds
 // AsyncOverhead, then the import does the same work as a synchronous one and runs to completion whatever the
 // client does (the task reports it running until then).
 func (s *Server) applyAsyncCost(ep Endpoint, n int) {
-	if s.opts.Cost.IsZero() {
+	m := s.Cost()
+	if m.IsZero() {
 		return
 	}
-	time.Sleep(s.opts.Cost.AsyncOverhead)
-	s.shared().serve(context.Background(), s.opts.Cost.Work(ep, n), s.opts.Cost.Endpoints[ep].Serial)
+	time.Sleep(m.AsyncOverhead)
+	s.shared().serve(context.Background(), m.Work(ep, n), m.Endpoints[ep].Serial)
 }
