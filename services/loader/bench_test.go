@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/metrics"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -147,23 +148,28 @@ func countObjects(tb testing.TB, src *dhis2sim.Server) int {
 	return n
 }
 
-// sampleHeap samples the heap until the returned function is called, which returns the peak growth over the
-// heap at the start, in MB: what the sync adds to the process (the simulators' data is there before).
+// sampleHeap samples the live heap (as of the last garbage collection) until the returned function is called,
+// which returns the peak growth over the start, in MB: what the sync adds to the process (the simulators' data
+// is there before).
 func sampleHeap() func() float64 {
 	runtime.GC()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	base := ms.HeapAlloc
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	live := func() uint64 {
+		metrics.Read(sample)
+		if sample[0].Value.Kind() != metrics.KindUint64 {
+			return 0
+		}
+		return sample[0].Value.Uint64()
+	}
+	base := live()
 	var peak atomic.Uint64
 	done := make(chan struct{})
 	go func() {
-		var ms runtime.MemStats
 		t := time.NewTicker(20 * time.Millisecond)
 		defer t.Stop()
 		for {
-			runtime.ReadMemStats(&ms)
-			if ms.HeapAlloc > peak.Load() {
-				peak.Store(ms.HeapAlloc)
+			if v := live(); v > peak.Load() {
+				peak.Store(v)
 			}
 			select {
 			case <-done:
