@@ -61,7 +61,7 @@ frontend-assets: ## Vendor htmx, its SSE extension, Bootstrap and Chart.js from 
 # The sync benchmarks (services/loader/*bench_test.go) append one row per run to BENCH_ROWS; benchtable prints the
 # table (dhis2sync, the model's limit, DHIS2's own approach, the seed system's shape) and writes it as JSON.
 BENCH_ROWS        := $(CURDIR)/.data/bench-rows.jsonl
-BENCH_RUN         := go test $(MOD)/services/loader -run '^$$' -bench 'MetadataSync|DataValuesSync' -benchtime 1x
+BENCH_RUN         := go test $(MOD)/services/loader -run '^$$' -bench 'MetadataSync|DataValuesSync|EventsSync' -benchtime 1x
 BENCH_TABLE       := go run $(MOD)/services/internal/benchreport/benchtable
 BENCH_QUICK_COST  ?= 2.41*0.5
 BENCH_QUICK_OUT   ?= $(CURDIR)/.data/bench-quick.json
