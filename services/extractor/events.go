@@ -9,10 +9,11 @@ import (
 
 	"github.com/dhis2sync/dhis2sync/services/internal/batch"
 	"github.com/dhis2sync/dhis2sync/services/internal/dhis2"
+	"github.com/dhis2sync/dhis2sync/services/internal/resource"
 )
 
 // EventsResource is the resource of event-programme batches.
-const EventsResource = "events"
+const EventsResource = resource.Events
 
 // DefaultEventsPageSize is the number of events per batch (and per export page) when the step gives none:
 // tracker imports do best at 200–500 objects per request (PERFORMANCE.md), and the loader posts at most 500.
@@ -28,20 +29,6 @@ var eventServerFields = []string{"createdAt", "updatedAt", "createdBy", "updated
 
 // dataValueServerFields are the same for each of an event's data values.
 var dataValueServerFields = []string{"createdAt", "updatedAt", "createdBy", "updatedBy", "storedBy", "created", "lastUpdated"}
-
-// isEventsStep reports whether a step carries event-programme events only (tracker steps carry trackedEntities,
-// enrollments or relationships as well; tracker.go reads those).
-func isEventsStep(resources []string) bool {
-	if !slices.Contains(resources, EventsResource) {
-		return false
-	}
-	for _, r := range resources {
-		if r != EventsResource {
-			return false
-		}
-	}
-	return true
-}
 
 // events streams the events of the source's event programmes (programType WITHOUT_REGISTRATION; the
 // configuration's programme filter params.programs narrows them) from /api/tracker/events into batches,
@@ -91,18 +78,26 @@ func (e *extraction) events(ctx context.Context) error {
 // programsOfType lists the source's programs of a programType (WITHOUT_REGISTRATION for event programs,
 // WITH_REGISTRATION for tracker programs), restricted to params.programs when given.
 func (e *extraction) programsOfType(ctx context.Context, programType string) ([]string, error) {
-	wanted := splitList(e.req.GetParams()["programs"])
+	programs, err := programsOf(ctx, e.client, programType, splitList(e.req.GetParams()["programs"]))
+	if err != nil {
+		return nil, fmt.Errorf("source: %w", err)
+	}
+	return programs, nil
+}
+
+// programsOf lists a server's programs of a programType, restricted to wanted when given.
+func programsOf(ctx context.Context, c *dhis2.Client, programType string, wanted []string) ([]string, error) {
 	var out []string
-	for raw, err := range e.client.ListObjects(ctx, "programs", dhis2.ListQuery{Fields: "id,programType", PageSize: 1000}) {
+	for raw, err := range c.ListObjects(ctx, "programs", dhis2.ListQuery{Fields: "id,programType", PageSize: 1000}) {
 		if err != nil {
-			return nil, fmt.Errorf("source: programs: %w", err)
+			return nil, fmt.Errorf("programs: %w", err)
 		}
 		var p struct {
 			ID          string `json:"id"`
 			ProgramType string `json:"programType"`
 		}
 		if err := json.Unmarshal(raw, &p); err != nil {
-			return nil, fmt.Errorf("source: programs: a program is not JSON: %w", err)
+			return nil, fmt.Errorf("programs: a program is not JSON: %w", err)
 		}
 		if p.ProgramType != programType || (len(wanted) > 0 && !slices.Contains(wanted, p.ID)) {
 			continue

@@ -4,15 +4,22 @@ import (
 	"encoding/json"
 
 	configv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/config/v1"
+	"github.com/dhis2sync/dhis2sync/services/internal/resource"
 )
 
-// planDataSteps lists the steps of an aggregate, events or tracker sub-job.
+// planDataSteps lists the steps of an aggregate, events or tracker sub-job. Each ends with a verify step over
+// what it copied: the extractor compares events, enrollments, tracked entities and relationships record by
+// record as it compares data values, so no sub-job claims a copy it has not proven.
 func planDataSteps(cfg *configv1.Config, kind string) []*stepRow {
 	if kind == kindAggregate {
 		return planAggregateSteps(cfg)
 	}
 	p, _ := json.Marshal(filterParams(cfg.GetFilters()))
-	return []*stepRow{{Name: kind, Kind: kind, Resources: dataResources[kind], Params: p}}
+	none, _ := json.Marshal(map[string]string{})
+	return []*stepRow{
+		{Name: kind, Kind: kind, Resources: dataResources[kind], Params: p},
+		{Name: "verify", Kind: kindVerify, Resources: dataResources[kind], Params: none},
+	}
 }
 
 // planAggregateSteps splits aggregate data into steps the extractor reads as chunks, then verifies them:
@@ -38,7 +45,7 @@ func planAggregateSteps(cfg *configv1.Config) []*stepRow {
 	var out []*stepRow
 	if len(f.GetDataSetIds()) == 0 {
 		p, _ := json.Marshal(params)
-		out = append(out, &stepRow{Name: "dataValues", Kind: kindAggregate, Resources: []string{"dataValues"}, Params: p})
+		out = append(out, &stepRow{Name: resource.DataValues, Kind: kindAggregate, Resources: []string{resource.DataValues}, Params: p})
 	}
 	for _, ds := range f.GetDataSetIds() {
 		sp := map[string]string{"dataSets": ds}
@@ -46,7 +53,7 @@ func planAggregateSteps(cfg *configv1.Config) []*stepRow {
 			sp[k] = v
 		}
 		p, _ := json.Marshal(sp)
-		out = append(out, &stepRow{Name: "dataValues " + ds, Kind: kindAggregate, Resources: []string{"dataValues:" + ds}, Params: p})
+		out = append(out, &stepRow{Name: resource.DataValues + " " + ds, Kind: kindAggregate, Resources: []string{resource.DataValuesOf(ds)}, Params: p})
 	}
 	var all []string
 	for _, st := range out {
