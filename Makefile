@@ -80,8 +80,30 @@ build: frontend-assets ## Build every binary into .bin/
 frontend-assets: ## Vendor htmx, its SSE extension, Bootstrap and Chart.js from npm (pinned) into the frontend
 	if [ -x frontend/scripts/vendor-assets.sh ]; then frontend/scripts/vendor-assets.sh; fi
 
+# The sync benchmarks (services/loader/*bench_test.go) append one row per run to BENCH_ROWS; benchtable prints the
+# table (dhis2sync, the model's limit, DHIS2's own approach, the seed system's shape) and writes it as JSON.
+BENCH_ROWS        := $(CURDIR)/.data/bench-rows.jsonl
+BENCH_RUN         := go test $(MOD)/services/loader -run '^$$' -bench 'MetadataSync|DataValuesSync|EventsSync' -benchtime 1x
+BENCH_TABLE       := go run $(MOD)/services/internal/benchreport/benchtable
+BENCH_QUICK_COST  ?= 2.41*0.5
+BENCH_QUICK_OUT   ?= $(CURDIR)/.data/bench-quick.json
+
 .PHONY: bench
-bench: build ## Run the benchmarks (long; not part of make test)
+bench: ## The sync benchmarks at DHIS2 2.41's cost (≈20 min): one table, written to docs/bench.json
+	mkdir -p .data && rm -f $(BENCH_ROWS)
+	DHIS2SYNC_BENCH_OUT=$(BENCH_ROWS) DHIS2SYNC_BENCH_COST=2.41 DHIS2SYNC_BENCH_SCALES=large \
+	$(BENCH_RUN) -timeout 120m
+	$(BENCH_TABLE) -rows $(BENCH_ROWS) -out $(CURDIR)/docs/bench.json -command 'make bench'
+
+.PHONY: bench-quick
+bench-quick: ## The sync benchmarks, small workloads at a scaled-down cost (a few minutes); fails if a ratio regresses >20% against docs/bench-quick.json
+	mkdir -p .data && rm -f $(BENCH_ROWS)
+	DHIS2SYNC_BENCH_OUT=$(BENCH_ROWS) DHIS2SYNC_BENCH_COST='$(BENCH_QUICK_COST)' DHIS2SYNC_BENCH_SCALES=small \
+	DHIS2SYNC_BENCH_DATA_SCALE=small $(BENCH_RUN) -timeout 30m
+	$(BENCH_TABLE) -rows $(BENCH_ROWS) -out $(BENCH_QUICK_OUT) -command 'make bench-quick' -compare $(CURDIR)/docs/bench-quick.json
+
+.PHONY: bench-micro
+bench-micro: build ## Every other benchmark (client decoding, simulator throughput, ...)
 	eval "$$(deploy/infra.sh postgres)"; \
 	DHIS2SYNC_TEST_DATABASE_URL="$$DHIS2SYNC_PG_URL" DHIS2SYNC_BIN="$(BIN)" \
 	go test -run '^$$' -bench . -benchmem -timeout 60m $(PACKAGES)

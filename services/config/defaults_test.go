@@ -23,7 +23,7 @@ func TestWithDefaultsFillsUnsetFields(t *testing.T) {
 			UserReferences: configv1.ReferencePolicy_REFERENCE_POLICY_KEEP,
 		},
 		Deletion:      &configv1.Deletion{Propagate: false, MaxSharePercent: 10},
-		Sizes:         &configv1.Sizes{PageSize: 0, BatchSize: 0, MaxInFlight: 2},
+		Sizes:         &configv1.Sizes{PageSize: 0, BatchSize: 0, MaxInFlight: 4},
 		ExecutionMode: configv1.ExecutionMode_EXECUTION_MODE_MANUAL,
 		Schedule:      &configv1.Schedule{TimeZone: "UTC"},
 		AutoSync: &configv1.AutoSync{

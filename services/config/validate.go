@@ -272,7 +272,7 @@ func checkSizes(vs *fielderr.List, s *configv1.Sizes) {
 			vs.Addf(f.field, "is %d: use 0 for the per-resource default, or a value from %d to %d", f.value, MinSize, MaxSize)
 		}
 	}
-	checkRange(vs, "sizes.maxInFlight", s.MaxInFlight, 1, MaxInFlightLimit, "requests in flight per destination (0 means the default, 2)")
+	checkRange(vs, "sizes.maxInFlight", s.MaxInFlight, 1, MaxInFlightLimit, "requests in flight per destination (0 means the default, 4)")
 }
 
 func checkSchedule(vs *fielderr.List, c *configv1.Config) {

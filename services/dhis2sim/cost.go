@@ -21,56 +21,82 @@ const (
 	EndpointTrackerImport    Endpoint = "tracker-import"    // POST /api/tracker, legacy imports
 )
 
-// EndpointCost is latency = Base + items·PerItem for one request running alone.
+// EndpointCost is the server work of one request: Base + items·PerItem, which is also its latency when it
+// runs alone on an idle server.
 type EndpointCost struct {
 	Base    time.Duration
 	PerItem time.Duration
-	// Serial marks endpoints that gain nothing from parallel requests (atomic metadata imports).
+	// Serial marks endpoints whose requests run one at a time (atomic metadata imports gain nothing from
+	// parallel requests); they still share the server with every other request while they run.
 	Serial bool
 }
 
-// CostModel turns a request into server time: base plus per-item cost, stretched by a contention factor
-// when k requests of the same class run at once. The server's aggregate throughput grows linearly from one
-// stream to Speedup× at SaturateAt streams and stays flat beyond (PERFORMANCE rows 2 and 6: 2.41/2.42 reach
-// ≈1.8× at 4 streams; 2.43 ≈3× at 6), so one request takes k/speedup(k) times its solo latency.
-// The zero value is the "none" model: no delay.
+// CostModel describes a simulated DHIS2 server as one shared capacity (costserver.go): every request of every
+// class brings its work (EndpointCost); the k requests in progress share the server's throughput, which grows
+// linearly from 1 at one request to Speedup at SaturateAt requests and stays flat beyond (DHIS2 2.41/2.42 reach
+// ≈1.8× at 4 parallel import streams and nothing more; 2.43 ≈3× at 6), so each progresses at Gain(k)/k.
+// Asynchronous imports (async=true) do the same work after the response plus AsyncOverhead of queueing.
+// docs/performance.md lists every constant with its source. The zero value is the "none" model: no delay.
 type CostModel struct {
-	Name       string
-	Endpoints  map[Endpoint]EndpointCost
-	Speedup    float64
-	SaturateAt int
+	Name          string
+	Endpoints     map[Endpoint]EndpointCost
+	Speedup       float64
+	SaturateAt    int
+	AsyncOverhead time.Duration
 }
 
 // IsZero reports whether the model adds no latency.
 func (c CostModel) IsZero() bool { return len(c.Endpoints) == 0 }
 
-// Contention is the latency multiplier with k concurrent requests.
+// Gain is the server's aggregate throughput with k requests in progress, in units of one request alone.
+func (c CostModel) Gain(k int) float64 {
+	if k <= 1 || c.Speedup <= 1 || c.SaturateAt <= 1 {
+		return 1
+	}
+	steps := float64(min(k, c.SaturateAt)-1) / float64(c.SaturateAt-1)
+	return 1 + (c.Speedup-1)*steps
+}
+
+// MaxGain is the most the server gains from parallel requests, and MaxGainAt the fewest requests that reach it.
+func (c CostModel) MaxGain() float64 { return c.Gain(c.MaxGainAt()) }
+
+// MaxGainAt is the number of requests in progress at which the server's throughput stops growing.
+func (c CostModel) MaxGainAt() int {
+	if c.Speedup <= 1 || c.SaturateAt <= 1 {
+		return 1
+	}
+	return c.SaturateAt
+}
+
+// Contention is the latency multiplier of each of k equal requests in progress together.
 func (c CostModel) Contention(k int, serial bool) float64 {
 	if k <= 1 {
 		return 1
 	}
-	if serial || c.Speedup <= 1 || c.SaturateAt <= 1 {
+	if serial {
 		return float64(k)
 	}
-	steps := float64(min(k, c.SaturateAt)-1) / float64(c.SaturateAt-1)
-	speedup := 1 + (c.Speedup-1)*steps
-	return float64(k) / speedup
+	return float64(k) / c.Gain(k)
 }
 
-// Estimate is the time the model gives one request of class ep with n items while concurrency requests of
-// that class (including this one) are in flight. It is a pure function, for benchmarks that compare a
-// measured run with what the simulated DHIS2 alone needs.
-func (c CostModel) Estimate(ep Endpoint, items, concurrency int) time.Duration {
+// Work is the server work of one request of class ep with n items: its latency alone on an idle server.
+func (c CostModel) Work(ep Endpoint, items int) time.Duration {
 	ec, ok := c.Endpoints[ep]
 	if !ok {
 		return 0
 	}
-	solo := ec.Base + time.Duration(items)*ec.PerItem
-	return time.Duration(float64(solo) * c.Contention(concurrency, ec.Serial))
+	return ec.Base + time.Duration(items)*ec.PerItem
+}
+
+// Estimate is the time one request of class ep with n items takes while concurrency equal requests (including
+// this one) are in progress on the server.
+func (c CostModel) Estimate(ep Endpoint, items, concurrency int) time.Duration {
+	ec := c.Endpoints[ep]
+	return time.Duration(float64(c.Work(ep, items)) * c.Contention(concurrency, ec.Serial))
 }
 
 // EstimateTotal is the wall time the model needs for n items sent in requests of batch items with the
-// given number of parallel streams (requests of one stream run back to back).
+// given number of parallel streams (requests of one stream run back to back), the server doing nothing else.
 func (c CostModel) EstimateTotal(ep Endpoint, n, batch, streams int) time.Duration {
 	if n <= 0 || batch <= 0 {
 		return 0
@@ -91,15 +117,11 @@ func (c CostModel) EstimateTotal(ep Endpoint, n, batch, streams int) time.Durati
 
 func ms(f float64) time.Duration { return time.Duration(f * float64(time.Millisecond)) }
 
-// profiles are calibrated from the published DHIS2 figures in docs/performance.md (LAN, mid-range of each published band):
-//   - "2.41": metadata lists 35 ms + 1 ms/object (rows 13–14); /api/metadata export 800 ms + 0.8 ms/object;
-//     metadata import 1.5 s + 8 ms/object, serial; dataValueSets export 75 ms + 0.1 ms/value (rows 10–11),
-//     import 100 ms + 0.3 ms/value (rows 12, 20); tracker import 100 ms + 1.4 ms/entity (row 1), export
-//     65 ms + 1 ms/item (row 8); 1.8× at 4 streams (rows 2, 6).
-//   - "2.42": as 2.41 with tracker import 1.65 ms/entity (row 1) and slower tracker export (225 ms base).
-//   - "2.43": tracker import 0.4 ms/entity, 3× at 6 streams (rows 1, 2).
+// profiles are calibrated from published DHIS2 measurements where there are any; docs/performance.md gives the
+// source of every figure, or says it is an estimate (metadata import and export, the per-value cost of data
+// value imports, the per-item cost of tracker exports and the async overhead have no published measurement).
 var profiles = map[string]CostModel{
-	"2.41": {Name: "2.41", Speedup: 1.8, SaturateAt: 4, Endpoints: map[Endpoint]EndpointCost{
+	"2.41": {Name: "2.41", Speedup: 1.8, SaturateAt: 4, AsyncOverhead: ms(1000), Endpoints: map[Endpoint]EndpointCost{
 		EndpointMetadataList:     {Base: ms(35), PerItem: ms(1)},
 		EndpointMetadataExport:   {Base: ms(800), PerItem: ms(0.8)},
 		EndpointMetadataImport:   {Base: ms(1500), PerItem: ms(8), Serial: true},
@@ -123,7 +145,8 @@ func init() {
 }
 
 func cloneModel(m CostModel, name string) CostModel {
-	c := CostModel{Name: name, Speedup: m.Speedup, SaturateAt: m.SaturateAt, Endpoints: map[Endpoint]EndpointCost{}}
+	c := CostModel{Name: name, Speedup: m.Speedup, SaturateAt: m.SaturateAt, AsyncOverhead: m.AsyncOverhead,
+		Endpoints: map[Endpoint]EndpointCost{}}
 	for k, v := range m.Endpoints {
 		c.Endpoints[k] = v
 	}
@@ -160,6 +183,7 @@ func ParseCostModel(name string) (CostModel, error) {
 		return CostModel{}, fmt.Errorf("unknown cost model %q (known: %s)", name, strings.Join(CostProfiles(), ", "))
 	}
 	c := cloneModel(p, name)
+	c.AsyncOverhead = time.Duration(float64(c.AsyncOverhead) * factor)
 	for k, v := range c.Endpoints {
 		v.Base = time.Duration(float64(v.Base) * factor)
 		v.PerItem = time.Duration(float64(v.PerItem) * factor)

@@ -191,7 +191,7 @@ func (s *Server) handleDataValueSetsImport(q *req) {
 	if opts.Async {
 		j := s.tasks.start("DATAVALUE_IMPORT", s.now())
 		go func() {
-			s.applyCost(q.ctx(), EndpointDataValuesImport, len(set.Values))
+			s.applyAsyncCost(EndpointDataValuesImport, len(set.Values))
 			sum := s.importDataValues(set, opts, q.account.Username)
 			s.tasks.finish(j, s.now(), "Import done", s.summaryJSON(sum))
 		}()

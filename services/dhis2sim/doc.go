@@ -27,10 +27,11 @@
 //
 // # Cost model
 //
-// Options.Cost adds server time per request: base + items·perItem, stretched by a contention factor when
-// requests of the same class overlap (CostModel). ParseCostModel("2.41") returns the profile calibrated from
-// the published DHIS2 measurements; CostModel.Estimate answers "how long would the simulated server need"
-// without running anything.
+// Options.Cost makes the server charge each request its work, base + items·perItem, on one capacity shared by
+// every request in progress (processor sharing, with DHIS2's parallel gain; async imports do their work after
+// the response). ParseCostModel("2.41") returns the profile calibrated from published DHIS2 measurements;
+// CostModel.Limit is the least time the model allows for a transfer, the yardstick of the benchmarks.
+// docs/performance.md lists every constant with its source.
 //
 // # Faults
 //

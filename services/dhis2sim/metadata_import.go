@@ -204,7 +204,7 @@ func (s *Server) handleMetadataImport(q *req) {
 	if params.Async {
 		job := s.tasks.start("METADATA_IMPORT", s.now())
 		go func() {
-			s.applyCost(q.ctx(), EndpointMetadataImport, n)
+			s.applyAsyncCost(EndpointMetadataImport, n)
 			rep := s.importMetadata(payload, params)
 			s.tasks.finish(job, s.now(), "Import complete with status "+rep.Status, s.plainReport(rep))
 		}()

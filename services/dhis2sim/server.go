@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -59,7 +58,8 @@ type Server struct {
 	faultSeen map[int]int
 
 	stats    statsCounter
-	inflight sync.Map // endpoint class -> *atomic.Int64
+	capOnce  sync.Once
+	capacity *capacity // the cost model's shared server capacity (costserver.go)
 }
 
 const (
@@ -344,31 +344,4 @@ func isUID(s string) bool {
 		}
 	}
 	return true
-}
-
-// inflightCounter tracks concurrent requests per endpoint class for the cost model's contention factor.
-func (s *Server) inflightCounter(class string) *atomic.Int64 {
-	v, _ := s.inflight.LoadOrStore(class, new(atomic.Int64))
-	return v.(*atomic.Int64)
-}
-
-// applyCost sleeps for the cost model's latency of a request with n items. It returns early when the
-// client goes away.
-func (s *Server) applyCost(ctx context.Context, ep Endpoint, n int) {
-	if s.opts.Cost.IsZero() {
-		return
-	}
-	c := s.inflightCounter(string(ep))
-	k := c.Add(1)
-	defer c.Add(-1)
-	d := s.opts.Cost.Estimate(ep, n, int(k))
-	if d <= 0 {
-		return
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
 }

@@ -321,7 +321,7 @@ func (s *Server) handleTrackerImport(q *req) {
 	if p.Async {
 		j := s.tasks.start("TRACKER_IMPORT_JOB", s.now())
 		go func() {
-			s.applyCost(q.ctx(), EndpointTrackerImport, n)
+			s.applyAsyncCost(EndpointTrackerImport, n)
 			rep := s.importTracker(bundle, p)
 			st := rep.stats
 			s.tasks.finish(j, s.now(), fmt.Sprintf("Import complete with status %s, %d created, %d updated, %d deleted, %d ignored",

@@ -1,9 +1,12 @@
 package loader_test
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"runtime"
+	"runtime/metrics"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -11,75 +14,107 @@ import (
 
 	"github.com/dhis2sync/dhis2sync/services/dhis2sim"
 	"github.com/dhis2sync/dhis2sync/services/dhis2sim/demodata"
+	"github.com/dhis2sync/dhis2sync/services/internal/benchreport"
+	"github.com/dhis2sync/dhis2sync/services/internal/dhis2"
 	"github.com/dhis2sync/dhis2sync/services/internal/metadataplan"
 	"github.com/dhis2sync/dhis2sync/services/loader"
 )
 
 // BenchmarkMetadataSync runs the extractor and the loader in-process against two simulators with a calibrated
-// cost model (2.39.1 source, 2.41.0 destination) and syncs demo metadata three ways:
+// cost model (2.39.1 source, 2.41.0 destination) and syncs the demo metadata in three shapes, one after the
+// other in the same run:
 //
-//   - plan: the orchestrator's steps (dependency-closed groups of the metadata plan packed together), 1000 per page;
-//   - one-step: the whole plan as one step, so the loader posts a single dependency-closed request;
-//   - naive: one step per type, 50 objects per page and per request, one request at a time.
+//   - dhis2sync: the orchestrator's steps (dependency-closed groups of the metadata plan packed together),
+//     1000 objects per page;
+//   - dhis2-native: DHIS2's own approach, one GET /api/metadata of everything and one POST /api/metadata;
+//   - seed: the seed system's shape, one step per type, 50 objects per page and per request, one at a time.
 //
-// It reports wall time, objects/s, peak heap and the ratio to the cost model's own limit (export of every
-// collection plus one import request of every object, docs/performance.md). Scales and cost model come from
-// DHIS2SYNC_BENCH_SCALES (default "small"; e.g. "small,medium,large") and DHIS2SYNC_BENCH_COST (default "2.41";
-// "2.41*0.1" is ten times faster). Run: go test ./loader -run '^$' -bench MetadataSync -benchtime 1x
+// Each is measured against the limit, the least time the cost model allows for the transfer
+// (dhis2sim.CostModel.Limit), and reported as a row of the benchmark table (DHIS2SYNC_BENCH_OUT).
+// DHIS2SYNC_BENCH_SCALES (default "small"; e.g. "small,large") and DHIS2SYNC_BENCH_COST (default "2.41";
+// "2.41*0.1" is ten times faster) choose the runs; DHIS2SYNC_BENCH_SHAPES restricts the shapes.
+//
+//	cd services && DHIS2SYNC_BENCH_SCALES=large go test ./loader -run '^$' -bench MetadataSync -benchtime 1x -timeout 60m
 func BenchmarkMetadataSync(b *testing.B) {
 	costName := envOr("DHIS2SYNC_BENCH_COST", "2.41")
-	dstCost, err := dhis2sim.ParseCostModel(costName)
+	cost, err := dhis2sim.ParseCostModel(costName)
 	if err != nil {
 		b.Fatal(err)
 	}
-	// The source's own import cost would only slow down loading the demo data.
-	srcCost, _ := dhis2sim.ParseCostModel(costName)
-	delete(srcCost.Endpoints, dhis2sim.EndpointMetadataImport)
+	stepDeadline = time.Hour
 	for _, name := range strings.Split(envOr("DHIS2SYNC_BENCH_SCALES", "small"), ",") {
 		scale, err := demodata.ScaleByName(name)
 		if err != nil {
 			b.Fatal(err)
 		}
-		for _, mode := range []string{"plan", "one-step", "naive"} {
-			b.Run(name+"/"+mode, func(b *testing.B) {
+		for _, shape := range benchShapes(benchreport.ShapeDhis2sync, benchreport.ShapeNative, benchreport.ShapeSeed) {
+			b.Run(name+"/"+shape, func(b *testing.B) {
 				for i := 0; i < b.N; i++ {
 					b.StopTimer()
 					h := newHarness(b, harnessOptions{srcVersion: "2.39.1", dstVersion: "2.41.0", scale: &scale,
-						srcCost: srcCost, dstCost: dstCost, loaderOpts: loader.Options{RetryBase: time.Second}})
-					steps := benchSteps(b, mode)
+						srcCost: cost, dstCost: cost, loaderOpts: loader.Options{RetryBase: time.Second}})
 					objects := countObjects(b, h.src)
-					limit := metadataLimit(b, dstCost, h.src, 1000)
+					limit := cost.Limit(dhis2sim.MetadataTransfer(objects))
 					peak := sampleHeap()
 					b.StartTimer()
 					start := time.Now()
-					byStep, _ := h.sync(fmt.Sprintf("bench%d", i), steps)
+					settings := "plan steps, 1,000 per page"
+					switch shape {
+					case benchreport.ShapeNative:
+						settings = "one /api/metadata export, one import"
+						nativeMetadataSync(b, h)
+					case benchreport.ShapeSeed:
+						settings = "one step per type, 50 per request, one at a time"
+						fallthrough
+					default:
+						byStep, _ := h.sync(fmt.Sprintf("bench%d", i), benchSteps(b, shape))
+						if _, _, _, failures := totals(byStep); len(failures) > 0 {
+							b.Fatalf("failures: %v", failures)
+						}
+					}
 					wall := time.Since(start)
 					b.StopTimer()
-					maxHeap := peak()
-					if _, _, _, failures := totals(byStep); len(failures) > 0 {
-						b.Fatalf("failures: %v", failures)
-					}
+					heap := peak()
 					b.ReportMetric(float64(objects)/wall.Seconds(), "objects/s")
-					b.ReportMetric(float64(maxHeap)/(1<<20), "peak-heap-MB")
+					b.ReportMetric(heap, "peak-heap-MB")
 					b.ReportMetric(wall.Seconds()/limit.Seconds(), "x-limit")
-					b.Logf("%s %s (%s cost): %d objects in %s, %.0f objects/s, peak heap %.1f MB, limit %s, %.2f× limit",
-						name, mode, costName, objects, wall.Round(time.Millisecond), float64(objects)/wall.Seconds(),
-						float64(maxHeap)/(1<<20), limit.Round(time.Millisecond), wall.Seconds()/limit.Seconds())
+					b.Logf("%s %s (%s cost): %d objects in %s, peak heap +%.1f MB, limit %s, %.2f× the limit",
+						name, shape, costName, objects, wall.Round(time.Millisecond), heap, limit.Round(time.Millisecond),
+						wall.Seconds()/limit.Seconds())
+					record(b, benchreport.Row{Workload: fmt.Sprintf("%s metadata (%s objects)", name, thousands(objects)),
+						Order: 1, Shape: shape, Settings: settings, Cost: costName, Items: objects,
+						WallSeconds: wall.Seconds(), LimitSeconds: limit.Seconds(), Ratio: wall.Seconds() / limit.Seconds(), PeakHeapMB: heap})
 				}
 			})
 		}
 	}
 }
 
+// nativeMetadataSync is DHIS2's own way to copy metadata: everything exported by one GET /api/metadata, then
+// imported by one atomic POST /api/metadata.
+func nativeMetadataSync(tb testing.TB, h *harness) {
+	tb.Helper()
+	src, dst := plainClient(tb, h.srcURL), plainClient(tb, h.dstURL)
+	payload := map[string][]json.RawMessage{}
+	err := src.ExportMetadata(h.ctx, dhis2.MetadataQuery{ExcludeDefaults: true}, func(plural string, obj json.RawMessage) error {
+		payload[plural] = append(payload[plural], obj)
+		return nil
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	res, err := dst.ImportMetadata(h.ctx, payload, dhis2.MetadataImportParams{})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if !res.OK() {
+		tb.Fatalf("native metadata import: %s, %d errors, first %v", res.Status, len(res.Errors), res.Errors[0])
+	}
+}
+
 func benchSteps(tb testing.TB, mode string) []stepSpec {
 	switch mode {
-	case "one-step":
-		var all []string
-		for _, s := range planSteps(tb, 1000) {
-			all = append(all, s.resources...)
-		}
-		return []stepSpec{{name: "all", resources: all, pageSize: 1000, final: true}}
-	case "naive":
+	case benchreport.ShapeSeed:
 		var out []stepSpec
 		for _, s := range planSteps(tb, 50) {
 			for _, r := range s.resources {
@@ -103,25 +138,6 @@ func benchSteps(tb testing.TB, mode string) []stepSpec {
 	return out
 }
 
-// metadataLimit is what the simulated DHIS2 alone needs: every collection read in pages of pageSize, plus
-// one import request carrying every object (an atomic metadata import cannot start before its package is
-// complete, so export and import add up; docs/performance.md).
-func metadataLimit(tb testing.TB, cost dhis2sim.CostModel, src *dhis2sim.Server, pageSize int) time.Duration {
-	var total time.Duration
-	n := 0
-	for _, s := range planSteps(tb, int32(pageSize)) {
-		for _, r := range s.resources {
-			k := len(src.Objects(r))
-			if k == 0 {
-				continue
-			}
-			n += k
-			total += cost.EstimateTotal(dhis2sim.EndpointMetadataList, k, pageSize, 1)
-		}
-	}
-	return total + cost.Estimate(dhis2sim.EndpointMetadataImport, n, 1)
-}
-
 func countObjects(tb testing.TB, src *dhis2sim.Server) int {
 	n := 0
 	for _, s := range planSteps(tb, 1000) {
@@ -132,18 +148,28 @@ func countObjects(tb testing.TB, src *dhis2sim.Server) int {
 	return n
 }
 
-// sampleHeap samples the heap until the returned function is called, which returns the peak.
-func sampleHeap() func() uint64 {
+// sampleHeap samples the live heap (as of the last garbage collection) until the returned function is called,
+// which returns the peak growth over the start, in MB: what the sync adds to the process (the simulators' data
+// is there before).
+func sampleHeap() func() float64 {
+	runtime.GC()
+	sample := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+	live := func() uint64 {
+		metrics.Read(sample)
+		if sample[0].Value.Kind() != metrics.KindUint64 {
+			return 0
+		}
+		return sample[0].Value.Uint64()
+	}
+	base := live()
 	var peak atomic.Uint64
 	done := make(chan struct{})
 	go func() {
-		var ms runtime.MemStats
 		t := time.NewTicker(20 * time.Millisecond)
 		defer t.Stop()
 		for {
-			runtime.ReadMemStats(&ms)
-			if ms.HeapAlloc > peak.Load() {
-				peak.Store(ms.HeapAlloc)
+			if v := live(); v > peak.Load() {
+				peak.Store(v)
 			}
 			select {
 			case <-done:
@@ -152,7 +178,44 @@ func sampleHeap() func() uint64 {
 			}
 		}
 	}()
-	return func() uint64 { close(done); return peak.Load() }
+	return func() float64 {
+		close(done)
+		return float64(max(peak.Load(), base)-base) / (1 << 20)
+	}
+}
+
+// benchShapes is the shapes to run: all of them, or those listed in DHIS2SYNC_BENCH_SHAPES.
+func benchShapes(all ...string) []string {
+	want := os.Getenv("DHIS2SYNC_BENCH_SHAPES")
+	if want == "" {
+		return all
+	}
+	var out []string
+	for _, s := range all {
+		if slices.Contains(strings.Split(want, ","), s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// record appends a row to the benchmark table file DHIS2SYNC_BENCH_OUT, when set (make bench sets it).
+func record(tb testing.TB, r benchreport.Row) {
+	path := os.Getenv("DHIS2SYNC_BENCH_OUT")
+	if path == "" {
+		return
+	}
+	if err := benchreport.Append(path, r); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+func thousands(n int) string {
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 func envOr(name, def string) string {

@@ -56,14 +56,17 @@ func newDataRig(tb testing.TB, o dataRigOptions) *dataRig {
 	r := &dataRig{tb: tb, ctx: ctx, nc: nc, dsts: map[string]*dhis2sim.Server{}, dstCs: map[string]*dhis2.Client{},
 		gen: demodata.New(7, o.scale)}
 	var srcURL string
-	r.src, srcURL = newSim(tb, o.srcVersion, o.cost)
+	// The demo is loaded at no cost; the cost model applies from the sync on.
+	r.src, srcURL = newSim(tb, o.srcVersion, dhis2sim.CostModel{})
 	if err := r.src.LoadDemo(r.gen); err != nil {
 		tb.Fatal(err)
 	}
+	r.src.SetCost(o.cost)
 	urls := map[string]string{"src": srcURL}
 	for id, v := range o.dstVersions {
-		s, u := newSim(tb, v, o.cost)
+		s, u := newSim(tb, v, dhis2sim.CostModel{})
 		loadDemoMetadata(tb, s, u, o.scale)
+		s.SetCost(o.cost)
 		r.dsts[id], urls[id] = s, u
 		r.dstCs[id] = plainClient(tb, u)
 	}
@@ -167,7 +170,7 @@ func (r *dataRig) verify() *extractorv1.VerifyStepResponse {
 // waitAll waits for the last result of every destination and returns the results per destination.
 func (rs *results) waitAll(tb testing.TB, step string, dests int) map[string][]*batchv1.Result {
 	tb.Helper()
-	deadline := time.After(10 * time.Minute) // a safety net against a hung test, not an assertion on speed
+	deadline := time.After(max(10*time.Minute, stepDeadline)) // a safety net against a hung test
 	for {
 		out := map[string][]*batchv1.Result{}
 		done := 0

@@ -102,12 +102,15 @@ func newHarness(tb testing.TB, o harnessOptions) *harness {
 	tb.Cleanup(nc.Close)
 	h := &harness{tb: tb, ctx: ctx, nc: nc}
 	var srcTS, dstTS string
-	h.src, srcTS = newSim(tb, o.srcVersion, o.srcCost)
-	h.dst, dstTS = newSim(tb, o.dstVersion, o.dstCost)
+	// The demo is loaded at no cost; the cost models apply from the sync on.
+	h.src, srcTS = newSim(tb, o.srcVersion, dhis2sim.CostModel{})
+	h.dst, dstTS = newSim(tb, o.dstVersion, dhis2sim.CostModel{})
 	h.srcURL, h.dstURL = srcTS, dstTS
 	if o.scale != nil {
 		loadDemoMetadata(tb, h.src, srcTS, *o.scale)
 	}
+	h.src.SetCost(o.srcCost)
+	h.dst.SetCost(o.dstCost)
 	h.registry = startRegistry(tb, map[string]string{"src": srcTS, "dst": dstTS})
 	tune := func(opts *dhis2.Options) {
 		opts.Retry = dhis2.RetryPolicy{MaxAttempts: 2, BaseDelay: 10 * time.Millisecond, MaxDelay: 50 * time.Millisecond}
@@ -216,10 +219,13 @@ func (h *harness) watchResults(job string) *results {
 	return r
 }
 
-// step returns the results of one step, waiting for its last one.
+// stepDeadline is a safety net against a hung test, not an assertion on speed (benchmarks raise it).
+var stepDeadline = 120 * time.Second
+
+// waitLast returns the results of one step, waiting for its last one.
 func (r *results) waitLast(tb testing.TB, step string) []*batchv1.Result {
 	tb.Helper()
-	deadline := time.After(120 * time.Second) // a safety net against a hung test, not an assertion on speed
+	deadline := time.After(stepDeadline)
 	for {
 		r.mu.Lock()
 		var out []*batchv1.Result
