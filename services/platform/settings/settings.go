@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 )
@@ -19,10 +20,15 @@ const (
 	Loader           = "loader"
 	Gateway          = "gateway"
 	Frontend         = "frontend"
+	// GatewayGRPC names the gateway's public gRPC listener (DHIS2SYNC_GATEWAY_GRPC_ADDR), for integrators.
+	GatewayGRPC = "gateway-grpc"
 )
 
+// GRPCServices are the processes that take part in internal gRPC and so hold a service identity.
+var GRPCServices = []string{InstanceRegistry, Config, Orchestrator, Extractor, Loader, Gateway}
+
 // defaultAddrs are the listen addresses used when DHIS2SYNC_<SERVICE>_ADDR is unset. The gRPC services listen
-// on 9101–9105; the gateway's REST on 8080 and the frontend on 8090 (DESIGN.md §3).
+// on 9101–9105; the gateway's REST on 8080, its public gRPC on 9100, and the frontend on 8090 (DESIGN.md §3).
 var defaultAddrs = map[string]string{
 	InstanceRegistry: "127.0.0.1:9101",
 	Config:           "127.0.0.1:9102",
@@ -30,6 +36,7 @@ var defaultAddrs = map[string]string{
 	Extractor:        "127.0.0.1:9104",
 	Loader:           "127.0.0.1:9105",
 	Gateway:          "127.0.0.1:8080",
+	GatewayGRPC:      "127.0.0.1:9100",
 	Frontend:         "127.0.0.1:8090",
 }
 
@@ -43,6 +50,9 @@ type Settings struct {
 	AdminPassword string // DHIS2SYNC_ADMIN_PASSWORD
 	LogLevel      string // LOG_LEVEL: debug, info, warn, error
 	LogFormat     string // LOG_FORMAT: text or json
+	// IdentityDir holds the local certificate authority and every service's certificate and key, with which
+	// services authenticate each other over mutual TLS (DHIS2SYNC_IDENTITY_DIR, default <DataDir>/identity).
+	IdentityDir string
 	// HealthInterval is how often the registry tests every active instance (DHIS2SYNC_HEALTH_INTERVAL, a Go
 	// duration such as 30m).
 	HealthInterval time.Duration
@@ -60,6 +70,7 @@ func Load() (Settings, error) {
 		LogLevel:      env("LOG_LEVEL", "info"),
 		LogFormat:     env("LOG_FORMAT", "text"),
 	}
+	s.IdentityDir = env("DHIS2SYNC_IDENTITY_DIR", filepath.Join(s.DataDir, "identity"))
 	if k := os.Getenv("DHIS2SYNC_SECRET_KEY"); k != "" {
 		key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(k))
 		if err != nil || len(key) != 32 {
