@@ -52,20 +52,21 @@ func Run(ctx context.Context, s settings.Settings, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
-	addr := settings.Addr(settings.Gateway)
-	lis, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("listen on %s (set DHIS2SYNC_GATEWAY_ADDR to a free address): %w", addr, err)
-	}
 	gs, err := g.GRPCServer()
 	if err != nil {
 		return err
 	}
+	// gRPC listens first: whoever waits for the REST port finds both open.
 	grpcAddr := settings.Addr(settings.GatewayGRPC)
 	glis, err := net.Listen("tcp", grpcAddr)
 	if err != nil {
-		lis.Close()
 		return fmt.Errorf("listen on %s for public gRPC (set DHIS2SYNC_GATEWAY_GRPC_ADDR to a free address): %w", grpcAddr, err)
+	}
+	addr := settings.Addr(settings.Gateway)
+	lis, err := net.Listen("tcp", addr)
+	if err != nil {
+		glis.Close()
+		return fmt.Errorf("listen on %s (set DHIS2SYNC_GATEWAY_ADDR to a free address): %w", addr, err)
 	}
 	// Either server failing stops both, so the process exits and is restarted whole.
 	ctx, cancel := context.WithCancel(ctx)
