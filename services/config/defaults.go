@@ -37,8 +37,10 @@ func WithDefaults(c *configv1.Config) *configv1.Config {
 	if out.MergeMode == configv1.MergeMode_MERGE_MODE_UNSPECIFIED {
 		out.MergeMode = configv1.MergeMode_MERGE_MODE_REPLACE
 	}
+	// NONE keeps every valid object of a request when one is refused (DHIS2's own default is ALL, which rejects
+	// the whole request): objects packed together for speed must not fall with an unrelated culprit.
 	if out.AtomicMode == configv1.AtomicMode_ATOMIC_MODE_UNSPECIFIED {
-		out.AtomicMode = configv1.AtomicMode_ATOMIC_MODE_ALL
+		out.AtomicMode = configv1.AtomicMode_ATOMIC_MODE_NONE
 	}
 	if out.Filters == nil {
 		out.Filters = &configv1.Filters{}

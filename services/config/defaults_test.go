@@ -15,7 +15,7 @@ func TestWithDefaultsFillsUnsetFields(t *testing.T) {
 		Name:           "n",
 		ImportStrategy: configv1.ImportStrategy_IMPORT_STRATEGY_CREATE_AND_UPDATE,
 		MergeMode:      configv1.MergeMode_MERGE_MODE_REPLACE,
-		AtomicMode:     configv1.AtomicMode_ATOMIC_MODE_ALL,
+		AtomicMode:     configv1.AtomicMode_ATOMIC_MODE_NONE,
 		Filters:        &configv1.Filters{},
 		Policies: &configv1.Policies{
 			Sharing:        configv1.ReferencePolicy_REFERENCE_POLICY_KEEP,

@@ -166,17 +166,21 @@ func checkFamilies(vs *violations, c *configv1.Config) {
 	}
 }
 
-// checkDelete limits IMPORT_STRATEGY_DELETE, which removes from the destinations every object the source
-// sends: to one kind of content, so that its order is obvious, and to runs a person starts or plans.
+// checkDelete limits IMPORT_STRATEGY_DELETE, which removes from the destinations every record the source
+// sends: to one kind of data, so that its order is obvious, and to runs a person starts or plans. Metadata is
+// refused: its steps run in DHIS2's dependency order, in which DHIS2 refuses to delete an object that others
+// still reference (E4030); metadata removed at the source reaches the destinations through deletion.propagate.
 func checkDelete(vs *violations, c *configv1.Config) {
 	if c.ImportStrategy != configv1.ImportStrategy_IMPORT_STRATEGY_DELETE {
 		return
 	}
 	switch c.SyncType {
-	case configv1.SyncType_SYNC_TYPE_METADATA, configv1.SyncType_SYNC_TYPE_DATA,
-		configv1.SyncType_SYNC_TYPE_EVENTS, configv1.SyncType_SYNC_TYPE_TRACKER, configv1.SyncType_SYNC_TYPE_UNSPECIFIED:
+	case configv1.SyncType_SYNC_TYPE_DATA, configv1.SyncType_SYNC_TYPE_EVENTS, configv1.SyncType_SYNC_TYPE_TRACKER,
+		configv1.SyncType_SYNC_TYPE_UNSPECIFIED:
+	case configv1.SyncType_SYNC_TYPE_METADATA:
+		vs.Addf("importStrategy", "IMPORT_STRATEGY_DELETE cannot be used with SYNC_TYPE_METADATA: to remove metadata from the destinations, delete it at the source and set deletion.propagate, which deletes dependents first")
 	default:
-		vs.Addf("importStrategy", "IMPORT_STRATEGY_DELETE removes from the destinations what the source sends; it is allowed only with one kind of content (SYNC_TYPE_METADATA, SYNC_TYPE_DATA, SYNC_TYPE_EVENTS or SYNC_TYPE_TRACKER), not with %s", c.SyncType)
+		vs.Addf("importStrategy", "IMPORT_STRATEGY_DELETE removes from the destinations what the source sends; it is allowed only with one kind of data (SYNC_TYPE_DATA, SYNC_TYPE_EVENTS or SYNC_TYPE_TRACKER), not with %s", c.SyncType)
 	}
 	if c.ExecutionMode == configv1.ExecutionMode_EXECUTION_MODE_AUTOMATIC {
 		vs.Addf("importStrategy", "IMPORT_STRATEGY_DELETE cannot run automatically on source changes: use EXECUTION_MODE_MANUAL or EXECUTION_MODE_SCHEDULED")

@@ -76,9 +76,14 @@ func TestValidateRules(t *testing.T) {
 		{"delete with combined sync", func(c *configv1.Config) {
 			c.ImportStrategy = configv1.ImportStrategy_IMPORT_STRATEGY_DELETE
 			c.SyncType = configv1.SyncType_SYNC_TYPE_COMPLETE
-		}, "importStrategy", "one kind of content"},
+		}, "importStrategy", "one kind of data"},
+		{"delete metadata", func(c *configv1.Config) {
+			c.ImportStrategy = configv1.ImportStrategy_IMPORT_STRATEGY_DELETE
+			c.SyncType = configv1.SyncType_SYNC_TYPE_METADATA
+		}, "importStrategy", "deletion.propagate"},
 		{"delete automatically", func(c *configv1.Config) {
 			c.ImportStrategy = configv1.ImportStrategy_IMPORT_STRATEGY_DELETE
+			c.SyncType = configv1.SyncType_SYNC_TYPE_DATA
 			c.ExecutionMode = configv1.ExecutionMode_EXECUTION_MODE_AUTOMATIC
 		}, "importStrategy", "EXECUTION_MODE_SCHEDULED"},
 		{"org unit not a UID", func(c *configv1.Config) {
@@ -195,7 +200,10 @@ func TestValidateAccepts(t *testing.T) {
 			c.Policies = &configv1.Policies{Sharing: configv1.ReferencePolicy_REFERENCE_POLICY_STRIP,
 				UserReferences: configv1.ReferencePolicy_REFERENCE_POLICY_MAP, UserMapping: map[string]string{"xE7jOejl9FI": "M5zQapPyTZI"}}
 		}},
-		{"delete metadata", func(c *configv1.Config) { c.ImportStrategy = configv1.ImportStrategy_IMPORT_STRATEGY_DELETE }},
+		{"delete data values", func(c *configv1.Config) {
+			c.ImportStrategy = configv1.ImportStrategy_IMPORT_STRATEGY_DELETE
+			c.SyncType = configv1.SyncType_SYNC_TYPE_DATA
+		}},
 		{"sizes at bounds", func(c *configv1.Config) { c.Sizes = &configv1.Sizes{PageSize: 10, BatchSize: 100_000, MaxInFlight: 16} }},
 		{"name of 100 characters", func(c *configv1.Config) { c.Name = strings.Repeat("é", 100) }},
 	}

@@ -8,6 +8,39 @@ import (
 	"slices"
 )
 
+// orderedCollections are the collections DHIS2 stores as ordered lists (Hibernate <list> mappings with a
+// sort_order index in dhis2-core's *.hbm.xml): their order is what a form, a category's options or a dashboard
+// shows, so a copy that reorders them is not faithful. Every other collection of objects is a set.
+var orderedCollections = map[string][]string{
+	"categories":           {"categoryOptions"},                   // Category.hbm.xml
+	"categoryCombos":       {"categories"},                        // CategoryCombo.hbm.xml
+	"sections":             {"dataElements", "indicators"},        // Section.hbm.xml: the section form's rows
+	"programStageSections": {"dataElements", "programIndicators"}, // ProgramStageSection.hbm.xml
+	"programSections":      {"trackedEntityAttributes"},           // ProgramSection.hbm.xml
+	"programs":             {"programTrackedEntityAttributes"},    // Program.hbm.xml (programAttributes)
+	"trackedEntityTypes":   {"trackedEntityTypeAttributes"},       // TrackedEntityType.hbm.xml
+	"optionSets":           {"options"},                           // OptionSet.hbm.xml (sort_order, base 1)
+	"optionGroupSets":      {"optionGroups"},                      // OptionGroupSet.hbm.xml
+	"dashboards":           {"dashboardItems"},                    // Dashboard.hbm.xml (dashboard_items)
+}
+
+// canonicalObject is canonical for a top-level object of a collection: its ordered collections keep their
+// order (their elements are still made canonical).
+func canonicalObject(plural string, obj map[string]any) map[string]any {
+	for k, x := range obj {
+		if slices.Contains(orderedCollections[plural], k) {
+			if list, ok := x.([]any); ok {
+				for i, e := range list {
+					list[i] = canonical(e)
+				}
+				continue
+			}
+		}
+		obj[k] = canonical(x)
+	}
+	return obj
+}
+
 // canonical sorts every collection of objects in v (by id when the objects have one, else by their JSON), so
 // that two servers listing the same references in different orders compare equal. Lists of scalars keep their
 // order. It edits v in place and returns it.
@@ -62,8 +95,8 @@ type digest struct {
 	label string
 }
 
-func digestOf(obj map[string]any) digest {
-	canonical(obj)
+func digestOf(plural string, obj map[string]any) digest {
+	canonicalObject(plural, obj)
 	b, _ := json.Marshal(obj) // encoding/json sorts map keys: canonical
 	d := digest{hash: sha256.Sum256(b), props: make(map[string]uint64, len(obj))}
 	for k, v := range obj {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/dhis2sync/dhis2sync/services/internal/batch"
+	"github.com/dhis2sync/dhis2sync/services/internal/datawindow"
 	"github.com/dhis2sync/dhis2sync/services/internal/dhis2"
 )
 
@@ -79,15 +80,17 @@ type dataChunk struct {
 	children bool
 }
 
-// query is the export request of a chunk. includeDeleted always: a deletion on the source is a value with
-// deleted=true, which the loader turns into a deletion on the destination.
+// query is the export request of a chunk, over the configuration's window (datawindow: every period when it
+// names none). includeDeleted always: a deletion on the source is a value with deleted=true, which the loader
+// turns into a deletion on the destination when the configuration propagates deletions.
 func (p dataParams) query(c dataChunk) dhis2.DataValueQuery {
-	q := dhis2.DataValueQuery{DataSets: c.dataSets, OrgUnits: []string{c.orgUnit}, Children: c.children,
-		Periods: p.periods, IncludeDeleted: true, LastUpdated: p.since}
-	if len(p.periods) == 0 {
-		q.StartDate, q.EndDate = p.start, p.end
-	}
+	q := dhis2.DataValueQuery{DataSets: c.dataSets, OrgUnits: []string{c.orgUnit}, Children: c.children, IncludeDeleted: true}
+	p.window().Apply(&q, p.since)
 	return q
+}
+
+func (p dataParams) window() datawindow.Window {
+	return datawindow.Window{Periods: p.periods, Start: p.start, End: p.end}
 }
 
 // splitChunk is the chunking rule when the source fails a chunk: the org unit alone plus one chunk per child
@@ -116,9 +119,6 @@ func splittable(err error) bool {
 // whatever the size of a chunk: values are decoded, packed and published as they arrive.
 func (e *extraction) dataValues(ctx context.Context) error {
 	p := parseDataParams(e.req.GetResources(), e.req.GetParams())
-	if len(p.periods) == 0 && (p.start == "" || p.end == "") && p.since == "" {
-		return errors.New("data step without a period window: give periods, or startDate and endDate, in the step's params")
-	}
 	dataSets, err := e.orAll(ctx, p.dataSets, "dataSets", nil)
 	if err != nil {
 		return err
@@ -131,6 +131,8 @@ func (e *extraction) dataValues(ctx context.Context) error {
 		e.log.Info("nothing to read: the source has no data sets or no org units")
 		return nil
 	}
+	e.log.Info("reading data values", slog.Int("data_sets", len(dataSets)), slog.Int("roots", len(roots)),
+		slog.String("window", p.window().String()), slog.String("changed_since", p.since))
 	// Chunks start one level below the roots: DHIS2 prepares a whole export before it sends the first value
 	// (PERFORMANCE.md row 10), so smaller first chunks let the destination start importing sooner, and a
 	// source that struggles with a subtree gets smaller pieces of it without waiting for a failure.
@@ -208,18 +210,9 @@ func (e *extraction) children(ctx context.Context, orgUnit string) ([]string, er
 }
 
 func (e *extraction) ids(ctx context.Context, plural string, filters []string) ([]string, error) {
-	var out []string
-	for raw, err := range e.client.ListObjects(ctx, plural, dhis2.ListQuery{Fields: "id", Filters: filters, Order: "id:asc", PageSize: 1000}) {
-		if err != nil {
-			return nil, fmt.Errorf("source: list %s: %w", plural, err)
-		}
-		var o struct {
-			ID string `json:"id"`
-		}
-		if err := json.Unmarshal(raw, &o); err != nil {
-			return nil, fmt.Errorf("source: list %s: %w", plural, err)
-		}
-		out = append(out, o.ID)
+	ids, err := e.client.ListIDs(ctx, plural, filters...)
+	if err != nil {
+		return nil, fmt.Errorf("source: list %s: %w", plural, err)
 	}
-	return out, nil
+	return ids, nil
 }

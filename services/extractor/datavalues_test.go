@@ -86,8 +86,9 @@ func TestDataValuesResources(t *testing.T) {
 }
 
 func TestCompareValuesPerPeriod(t *testing.T) {
-	src := map[string]string{"de|202401|ou|c|a": "1", "de|202402|ou|c|a": "2", "de|202403|ou|c|a": "3"}
-	dst := map[string]string{"de|202401|ou|c|a": "1", "de|202402|ou|c|a": "5", "de|202404|ou|c|a": "4"}
+	v := func(s string) storedValue { return storedValue{value: s} }
+	src := map[string]storedValue{"de|202401|ou|c|a": v("1"), "de|202402|ou|c|a": v("2"), "de|202403|ou|c|a": v("3")}
+	dst := map[string]storedValue{"de|202401|ou|c|a": v("1"), "de|202402|ou|c|a": v("5"), "de|202404|ou|c|a": v("4")}
 	var out = newVerifyResponse()
 	compareValues(out, "ds", "d1", src, dst, 10)
 	if out.GetPassed() || out.GetDifferenceCount() != 3 {
@@ -100,5 +101,37 @@ func TestCompareValuesPerPeriod(t *testing.T) {
 	want := map[string]bool{"dataValues:ds:202401": true, "dataValues:ds:202402": false, "dataValues:ds:202403": false, "dataValues:ds:202404": false}
 	if !reflect.DeepEqual(equal, want) {
 		t.Errorf("checks %v, want %v", equal, want)
+	}
+}
+
+// A changed comment or a flipped follow-up is a difference, named field by field, like a changed value.
+func TestCompareValuesSeesCommentsAndFollowUps(t *testing.T) {
+	src := map[string]storedValue{
+		"de|202401|ou|c|a": {value: "1", comment: "checked by district"},
+		"de|202402|ou|c|a": {value: "2", followUp: true},
+	}
+	dst := map[string]storedValue{
+		"de|202401|ou|c|a": {value: "1", comment: "checked"},
+		"de|202402|ou|c|a": {value: "2"},
+	}
+	out := newVerifyResponse()
+	compareValues(out, "ds", "d1", src, dst, 10)
+	if out.GetPassed() || out.GetDifferenceCount() != 2 {
+		t.Fatalf("passed %v, %d differences", out.GetPassed(), out.GetDifferenceCount())
+	}
+	details := map[string]string{}
+	for _, d := range out.GetDifferences() {
+		details[d.GetUid()] = d.GetDetail()
+	}
+	if got := details["de|202401|ou|c|a"]; got != `comment: "checked by district" on the source, "checked" on the destination` {
+		t.Errorf("comment difference: %q", got)
+	}
+	if got := details["de|202402|ou|c|a"]; got != "follow-up: true on the source, false on the destination" {
+		t.Errorf("follow-up difference: %q", got)
+	}
+	for _, c := range out.GetResources() {
+		if c.GetEqual() {
+			t.Errorf("%s: equal hashes although the values differ", c.GetResource())
+		}
 	}
 }

@@ -7,19 +7,16 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	extractorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/extractor/v1"
 	"github.com/dhis2sync/dhis2sync/services/internal/dhis2"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
-// defaultDataYears mirrors the orchestrator's default period window of an aggregate sub-job.
-const defaultDataYears = 5
-
 // VerifyDataValues compares aggregate data values of the source with every destination, per data set and period:
 // counts and a SHA-256 over the sorted (data element, period, org unit, category option combo, attribute option
-// combo, value, deleted) lines of the live values on each side, and the differences value by value. A deleted
+// combo, value, comment, follow-up) lines of the live values on each side, and the differences value by value.
+// It covers exactly the periods the data steps read (every period when the configuration names none). A deleted
 // value counts as absent, so a deletion the destination never had to make is no difference. The request's
 // resources name the data sets ("dataValues:<uid>"; "dataValues" alone means every data set of the source);
 // org units and the period window come from the configuration's filters, as the orchestrator plans them.
@@ -35,15 +32,6 @@ func (x *Extractor) VerifyDataValues(ctx context.Context, req *extractorv1.Verif
 	}
 	f := cfg.GetFilters()
 	p := dataParams{orgUnits: f.GetOrgUnitIds(), periods: f.GetPeriods(), start: f.GetStartDate(), end: f.GetEndDate()}
-	if len(p.periods) == 0 {
-		now := time.Now().UTC()
-		if p.start == "" {
-			p.start = fmt.Sprintf("%04d-01-01", now.Year()-defaultDataYears+1)
-		}
-		if p.end == "" {
-			p.end = fmt.Sprintf("%04d-12-31", now.Year()+1)
-		}
-	}
 	p.dataSets = parseDataParams(req.GetResources(), nil).dataSets
 	if len(p.dataSets) == 0 {
 		p.dataSets = f.GetDataSetIds()
@@ -81,14 +69,39 @@ func (x *Extractor) VerifyDataValues(ctx context.Context, req *extractorv1.Verif
 	return out, nil
 }
 
-// liveValues reads one data set's live values: key → value.
-func liveValues(ctx context.Context, c *dhis2.Client, p dataParams, ds string) (map[string]string, error) {
-	out := map[string]string{}
+// storedValue is what verification compares of a data value besides its key.
+type storedValue struct {
+	value, comment string
+	followUp       bool
+}
+
+func (v storedValue) line() string {
+	return fmt.Sprintf("%s|%s|%t", v.value, v.comment, v.followUp)
+}
+
+// differences says field by field how the destination's value differs from the source's.
+func (v storedValue) differences(w storedValue) string {
+	var parts []string
+	if v.value != w.value {
+		parts = append(parts, fmt.Sprintf("value: %q on the source, %q on the destination", v.value, w.value))
+	}
+	if v.comment != w.comment {
+		parts = append(parts, fmt.Sprintf("comment: %q on the source, %q on the destination", v.comment, w.comment))
+	}
+	if v.followUp != w.followUp {
+		parts = append(parts, fmt.Sprintf("follow-up: %t on the source, %t on the destination", v.followUp, w.followUp))
+	}
+	return strings.Join(parts, "; ")
+}
+
+// liveValues reads one data set's live values: key → what is stored.
+func liveValues(ctx context.Context, c *dhis2.Client, p dataParams, ds string) (map[string]storedValue, error) {
+	out := map[string]storedValue{}
 	q := p.query(dataChunk{dataSets: []string{ds}, orgUnit: p.orgUnits[0], children: true})
 	q.OrgUnits = p.orgUnits
 	err := c.ExportDataValues(ctx, q, func(dv dhis2.DataValue) error {
 		if !dv.Deleted {
-			out[valueKey(dv)] = dv.Value
+			out[valueKey(dv)] = storedValue{value: dv.Value, comment: dv.Comment, followUp: dv.FollowUp}
 		}
 		return nil
 	})
@@ -109,7 +122,7 @@ func periodOf(key string) string {
 }
 
 // compareValues adds one check per (data set, period, destination) and the differences to out.
-func compareValues(out *extractorv1.VerifyStepResponse, ds, dest string, source, target map[string]string, limit int) {
+func compareValues(out *extractorv1.VerifyStepResponse, ds, dest string, source, target map[string]storedValue, limit int) {
 	type side struct{ src, dst []string }
 	periods := map[string]*side{}
 	at := func(k string) *side {
@@ -129,19 +142,19 @@ func compareValues(out *extractorv1.VerifyStepResponse, ds, dest string, source,
 	}
 	for k, v := range source {
 		s := at(k)
-		s.src = append(s.src, k+"|"+v+"|false")
+		s.src = append(s.src, k+"|"+v.line())
 		w, ok := target[k]
 		switch {
 		case !ok:
-			diff("MISSING_ON_DESTINATION", k, "value "+v)
+			diff("MISSING_ON_DESTINATION", k, "value "+v.value)
 		case w != v:
-			diff("CHANGED", k, fmt.Sprintf("value: %q on the source, %q on the destination", v, w))
+			diff("CHANGED", k, v.differences(w))
 		}
 	}
 	for k, w := range target {
-		at(k).dst = append(at(k).dst, k+"|"+w+"|false")
+		at(k).dst = append(at(k).dst, k+"|"+w.line())
 		if _, ok := source[k]; !ok {
-			diff("EXTRA_ON_DESTINATION", k, "value "+w)
+			diff("EXTRA_ON_DESTINATION", k, "value "+w.value)
 		}
 	}
 	names := make([]string, 0, len(periods))

@@ -91,7 +91,7 @@ func TestDigestIgnoresCollectionOrder(t *testing.T) {
 	a := decode(t, `{"id":"x","dataElements":[{"id":"b"},{"id":"a"}],"dataSetElements":[{"dataElement":{"id":"2"}},{"dataElement":{"id":"1"}}],"values":[2,1]}`)
 	b := decode(t, `{"id":"x","dataElements":[{"id":"a"},{"id":"b"}],"dataSetElements":[{"dataElement":{"id":"1"}},{"dataElement":{"id":"2"}}],"values":[2,1]}`)
 	c := decode(t, `{"id":"x","dataElements":[{"id":"a"},{"id":"b"}],"dataSetElements":[{"dataElement":{"id":"1"}},{"dataElement":{"id":"2"}}],"values":[1,2],"name":"n"}`)
-	da, db, dc := digestOf(a), digestOf(b), digestOf(c)
+	da, db, dc := digestOf("dataSets", a), digestOf("dataSets", b), digestOf("dataSets", c)
 	if da.hash != db.hash {
 		t.Error("reordered references hash differently")
 	}
@@ -100,6 +100,27 @@ func TestDigestIgnoresCollectionOrder(t *testing.T) {
 	}
 	if got := changedProps(da, dc); !reflect.DeepEqual(got, []string{"name", "values"}) {
 		t.Errorf("changed properties %v", got)
+	}
+}
+
+// The collections DHIS2 keeps in order are compared in order: a reordered section form is a difference.
+func TestDigestComparesOrderedCollectionsInOrder(t *testing.T) {
+	a := decode(t, `{"id":"s","dataElements":[{"id":"b"},{"id":"a"}],"greyedFields":[{"id":"2"},{"id":"1"}]}`)
+	b := decode(t, `{"id":"s","dataElements":[{"id":"a"},{"id":"b"}],"greyedFields":[{"id":"1"},{"id":"2"}]}`)
+	c := decode(t, `{"id":"s","dataElements":[{"id":"b"},{"id":"a"}],"greyedFields":[{"id":"1"},{"id":"2"}]}`)
+	da, db, dc := digestOf("sections", a), digestOf("sections", b), digestOf("sections", c)
+	if da.hash == db.hash {
+		t.Error("a section whose data elements are reordered hashes the same")
+	}
+	if got := changedProps(da, db); !reflect.DeepEqual(got, []string{"dataElements"}) {
+		t.Errorf("changed properties %v, want the data elements only (greyed fields are a set)", got)
+	}
+	if da.hash != dc.hash {
+		t.Error("reordered greyed fields (a set) hash differently")
+	}
+	if digestOf("dataElementGroups", decode(t, `{"id":"g","dataElements":[{"id":"b"},{"id":"a"}]}`)).hash !=
+		digestOf("dataElementGroups", decode(t, `{"id":"g","dataElements":[{"id":"a"},{"id":"b"}]}`)).hash {
+		t.Error("a data element group's members (a set) are compared in order")
 	}
 }
 

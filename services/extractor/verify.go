@@ -190,7 +190,7 @@ func (v *verification) resource(ctx context.Context, resp *extractorv1.VerifySte
 		if srcSets[target] == nil {
 			srcSets[target] = map[string]digest{}
 		}
-		srcSets[target][id] = digestOf(out)
+		srcSets[target][id] = digestOf(target, out)
 	})
 	if err != nil {
 		return fmt.Errorf("source: %w", err)
@@ -214,7 +214,7 @@ func (v *verification) resource(ctx context.Context, resp *extractorv1.VerifySte
 				return
 			}
 			id, _ := obj["id"].(string)
-			dstSet[id] = digestOf(obj)
+			dstSet[id] = digestOf(target, obj)
 		})
 		if err != nil {
 			return fmt.Errorf("destination %s: %w", destID, err)

@@ -1,10 +1,12 @@
 package loader_test
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	batchv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/batch/v1"
 	"github.com/dhis2sync/dhis2sync/services/dhis2sim"
 	"github.com/dhis2sync/dhis2sync/services/dhis2sim/demodata"
 	"github.com/dhis2sync/dhis2sync/services/loader"
@@ -157,7 +159,8 @@ func TestDeletionsPropagateBehindTheGuard(t *testing.T) {
 	if since == "" {
 		t.Fatal("results carry no serverDate")
 	}
-	// One indicator group is deleted at the source: it goes. Then all indicators are: the guard refuses.
+	// One indicator group is deleted at the source: it goes. Then all of them are: the guard holds the deletions
+	// back with a warning, and the step still ends.
 	group := h.src.Objects("indicatorGroups")[0]["id"].(string)
 	if err := h.src.DeleteObject("indicatorGroups", group); err != nil {
 		t.Fatal(err)
@@ -184,8 +187,11 @@ func TestDeletionsPropagateBehindTheGuard(t *testing.T) {
 	before := len(h.dst.Objects("indicatorGroups"))
 	got, _ = h.sync("deletions2", []stepSpec{del})
 	last := got["del"][len(got["del"])-1]
-	if !strings.Contains(last.GetError(), "refused to delete") {
-		t.Fatalf("mass deletion was not refused: %v", last)
+	held := slices.ContainsFunc(last.GetConflicts(), func(c *batchv1.Conflict) bool {
+		return c.GetCode() == loader.DeletionGuardCode && c.GetObjectType() == "indicatorGroups" && strings.Contains(c.GetMessage(), "deletion.maxSharePercent")
+	})
+	if last.GetError() != "" || !held || last.GetStatus() != "WARNING" {
+		t.Fatalf("mass deletion was not held back with a warning: %v", last)
 	}
 	if after := len(h.dst.Objects("indicatorGroups")); after != before {
 		t.Errorf("the refused run deleted %d indicator groups", before-after)

@@ -102,7 +102,12 @@ type dataStep struct {
 	maxInFlight int32
 	dryRun      bool
 	strategy    string
+	// config is the configuration (protojson) both workers see; empty means deletions propagate behind the
+	// default guard.
+	config string
 }
+
+const propagateDeletions = `{"deletion":{"propagate":true,"maxSharePercent":10}}`
 
 // run starts the step on every destination and the extractor, and returns each destination's results.
 func (r *dataRig) run(job string, s dataStep) map[string][]*batchv1.Result {
@@ -113,6 +118,9 @@ func (r *dataRig) run(job string, s dataStep) map[string][]*batchv1.Result {
 	if s.params["startDate"] == "" && s.params["periods"] == "" {
 		s.params["startDate"], s.params["endDate"] = "2000-01-01", "2030-12-31"
 	}
+	if s.config == "" {
+		s.config = propagateDeletions
+	}
 	res := r.watch(job)
 	ip := map[string]string{"importStrategy": "CREATE_AND_UPDATE"}
 	if s.strategy != "" {
@@ -121,13 +129,13 @@ func (r *dataRig) run(job string, s dataStep) map[string][]*batchv1.Result {
 	for id := range r.dsts {
 		_, err := r.l.LoadStep(r.ctx, &loaderv1.LoadStepRequest{JobId: job, StepId: s.name, DestinationInstanceId: id,
 			Resources: []string{"dataValues"}, BatchSize: s.batchSize, MaxInFlight: s.maxInFlight, DryRun: s.dryRun,
-			ImportParams: ip})
+			ImportParams: ip, ConfigJson: s.config})
 		if err != nil {
 			r.tb.Fatal(err)
 		}
 	}
 	_, err := r.x.ExtractStep(r.ctx, &extractorv1.ExtractStepRequest{JobId: job, StepId: s.name, SourceInstanceId: "src",
-		Resources: []string{"dataValues"}, Params: s.params, PageSize: s.pageSize})
+		Resources: []string{"dataValues"}, Params: s.params, PageSize: s.pageSize, ConfigJson: s.config})
 	if err != nil {
 		r.tb.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/dhis2sync/dhis2sync/services/dhis2sim"
 	"github.com/dhis2sync/dhis2sync/services/dhis2sim/demodata"
 	"github.com/dhis2sync/dhis2sync/services/internal/dhis2"
+	"github.com/dhis2sync/dhis2sync/services/loader"
 )
 
 // The small demo's 10,000 values go from 2.40 to 2.41; then values are changed, added and deleted on the
@@ -112,6 +113,59 @@ func TestDataSyncFullThenDelta(t *testing.T) {
 	}
 	if diff := sameLiveValues(values(t, r.srcC, dataSets, ous), values(t, r.dstCs["dst"], dataSets, ous)); len(diff) > 0 {
 		t.Errorf("%d values differ after the delta, e.g. %v", len(diff), diff[:min(len(diff), 5)])
+	}
+}
+
+// Values deleted at the source stay on the destination unless the configuration propagates deletions, and a
+// run that would delete more than deletion.maxSharePercent of the destination's values deletes none of them:
+// the step ends with a warning that says how to allow it.
+func TestDataDeletionsFollowTheConfiguration(t *testing.T) {
+	t.Parallel()
+	r := newDataRig(t, dataRigOptions{srcVersion: "2.40.0", dstVersions: map[string]string{"dst": "2.41.0"}, scale: demodata.Small})
+	first := r.run("full", dataStep{name: "dv", pageSize: 1000})
+	since := first["dst"][len(first["dst"])-1].GetServerDate()
+	dataSets, ous := uids(r.src.Objects("dataSets")), roots(r.src)
+	var all []dhis2.DataValue
+	for _, dv := range values(t, r.srcC, dataSets, ous) {
+		all = append(all, dv)
+	}
+	if len(all) != 10_000 {
+		t.Fatalf("the source holds %d values", len(all))
+	}
+
+	post(t, r.srcC, all[:2], "DELETE")
+	kept := r.run("kept", dataStep{name: "dv", params: map[string]string{"since": since},
+		config: `{"deletion":{"propagate":false}}`})
+	s, conflicts := summed(t, kept["dst"])
+	if s.deleted != 0 || s.ignored != 2 || len(conflicts) != 0 {
+		t.Errorf("without deletion.propagate: %+v, conflicts %v; want nothing deleted and 2 ignored", s, conflicts)
+	}
+	if got := r.dsts["dst"].DataValueCount(); got != 10_000 {
+		t.Errorf("the destination holds %d values, want all 10,000", got)
+	}
+
+	post(t, r.srcC, all[2:2000], "DELETE") // 20% of the values: above the 10% guard
+	guarded := r.run("guarded", dataStep{name: "dv", params: map[string]string{"since": since}})
+	s, conflicts = summed(t, guarded["dst"])
+	last := guarded["dst"][len(guarded["dst"])-1]
+	if s.deleted != 0 || s.ignored != 2000 || last.GetStatus() != "WARNING" || last.GetError() != "" {
+		t.Errorf("beyond the guard: %+v, status %q, error %q; want nothing deleted, 2000 held back, a warning", s, last.GetStatus(), last.GetError())
+	}
+	if len(conflicts) != 1 || conflicts[0].GetCode() != loader.DeletionGuardCode ||
+		!strings.Contains(conflicts[0].GetMessage(), "held back 2000 deletions") || !strings.Contains(conflicts[0].GetMessage(), "deletion.maxSharePercent") {
+		t.Errorf("conflicts %v, want one deletion-guard warning that says how to allow it", conflicts)
+	}
+	if got := r.dsts["dst"].DataValueCount(); got != 10_000 {
+		t.Errorf("the destination holds %d values after a held-back mass deletion, want 10,000", got)
+	}
+
+	allowed := r.run("allowed", dataStep{name: "dv", params: map[string]string{"since": since},
+		config: `{"deletion":{"propagate":true,"maxSharePercent":25}}`})
+	if s, _ = summed(t, allowed["dst"]); s.deleted != 2000 {
+		t.Errorf("with the guard raised to 25%%: %+v, want 2000 deleted", s)
+	}
+	if got := r.dsts["dst"].DataValueCount(); got != 8_000 {
+		t.Errorf("the destination holds %d values, want 8,000", got)
 	}
 }
 

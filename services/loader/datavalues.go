@@ -57,6 +57,8 @@ type dataPipe struct {
 
 	mu     sync.Mutex
 	failed bool
+
+	deletions dataDeletions // held until the step's last values are imported (datadeletions.go)
 }
 
 // dataRequest is one import request of a run of batches.
@@ -233,6 +235,9 @@ func (d *dataPipe) commit(ctx context.Context, queue <-chan *dataRequest) {
 			nakAll(q.run)
 			continue
 		}
+		if q.err == nil && q.last {
+			q.err = d.finishDeletions(ctx, q.res)
+		}
 		if q.err != nil {
 			nakAll(q.run)
 			d.mu.Lock()
@@ -249,6 +254,9 @@ func (d *dataPipe) commit(ctx context.Context, queue <-chan *dataRequest) {
 			continue
 		}
 		q.res.Last = q.last
+		if !q.last {
+			q.res.AckedThrough = d.deletions.ackLimit(q.res.GetAckedThrough())
+		}
 		if err := d.r.publishResultOf(ctx, q.res, q.planned, q.serverDate); err != nil {
 			d.r.log.Error("result not published; the batches will be redelivered", slog.String("error", err.Error()))
 			nakAll(q.run)
@@ -275,37 +283,35 @@ func nakAll(run []*held) {
 	}
 }
 
-// importRun posts a run's live values with the step's import strategy and its deleted values with
-// importStrategy=DELETE, and accounts both in one Result.
+// importRun posts a run's live values with the step's import strategy; its deleted values go to the step's
+// deletions, which the guard judges once the step's extraction has ended (datadeletions.go). Strategies that
+// only create or update leave deletions out, as DHIS2 would.
 func (d *dataPipe) importRun(ctx context.Context, run []*held) (*batchv1.Result, error) {
 	res := &batchv1.Result{Status: string(dhis2.StatusOK), AckedThrough: run[len(run)-1].batch.GetSequence()}
-	var live, deleted bodyBuilder
+	var live bodyBuilder
+	deletes := d.params.ImportStrategy != "CREATE" && d.params.ImportStrategy != "UPDATE"
 	for _, h := range run {
 		res.Sequences = append(res.Sequences, h.batch.GetSequence())
+		res.Items += int64(h.batch.GetItemCount())
 		items, err := batch.Decode(h.batch.GetEncoding(), h.batch.GetPayload())
 		if err != nil {
 			return nil, fmt.Errorf("batch %d cannot be read (%v): the step cannot be completed; run the job again", h.batch.GetSequence(), err)
 		}
+		var deleted [][]byte
 		for _, it := range items {
 			if isDeletedValue(it) {
-				deleted.add(it)
+				deleted = append(deleted, bytes.Clone(it))
 			} else {
 				live.add(it)
 			}
+		}
+		if deletes {
+			d.deletions.take(d.r.cfg.GetDeletion().GetPropagate(), h.batch.GetSequence(), deleted)
 		}
 	}
 	sum := newConflictSet()
 	if live.n > 0 {
 		ir, err := d.post(ctx, live.bytes(), d.params)
-		if err != nil {
-			return nil, err
-		}
-		account(res, ir, sum)
-	}
-	if deleted.n > 0 && d.params.ImportStrategy != "CREATE" && d.params.ImportStrategy != "UPDATE" {
-		p := d.params
-		p.ImportStrategy = "DELETE"
-		ir, err := d.post(ctx, deleted.bytes(), p)
 		if err != nil {
 			return nil, err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 
@@ -32,8 +33,9 @@ type deletedItem struct {
 }
 
 // deleteRun deletes what the source deleted: dependents first (reverse DHIS2 order, as DHIS2 deletes in
-// forward order within one request and would refuse with E4030), one request per type, and only when no type
-// would lose more than the configured share of its objects on the destination.
+// forward order within one request and would refuse with E4030), one request per type. A type that would lose
+// more than the configured share of its objects on the destination loses none: its deletions are held back with
+// a warning (the job completes with warnings and its log says how to allow them), and the other types proceed.
 func (r *stepRun) deleteRun(ctx context.Context, run []*held, res *batchv1.Result) error {
 	byType := map[string][]string{}
 	for _, h := range run {
@@ -72,10 +74,16 @@ func (r *stepRun) deleteRun(ctx context.Context, run []*held, res *batchv1.Resul
 			return r.destinationError(ctx, run, err)
 		}
 		if len(ids) > 0 && len(ids)*100 > share*total {
-			r.fail(ctx, run, fmt.Sprintf("refused to delete %d of the %d %s on the destination (%d%%): above the configured "+
-				"maximum of %d%% per run; check the source, or raise deletion.maxSharePercent in the configuration if this is intended",
-				len(ids), total, t, len(ids)*100/total, share))
-			return nil
+			msg := fmt.Sprintf("held back %d deletions of %s: they are %d%% of the %d on the destination, above the "+
+				"configured maximum of %d%% per run; nothing of this type was deleted. Check the source, or raise "+
+				"deletion.maxSharePercent in the configuration if this is intended", len(ids), t, len(ids)*100/total, total, share)
+			r.log.Warn("deletions held back", slog.String("type", t), slog.String("reason", msg))
+			res.Conflicts = append(res.Conflicts, &batchv1.Conflict{Code: DeletionGuardCode, ObjectType: t, Message: msg})
+			res.Ignored += int64(len(byType[t]))
+			if res.GetStatus() == string(dhis2.StatusOK) || res.GetStatus() == "" {
+				res.Status = string(dhis2.StatusWarning)
+			}
+			continue
 		}
 		existing[t] = ids
 		res.Ignored += int64(len(byType[t]) - len(ids))

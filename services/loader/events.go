@@ -73,6 +73,7 @@ func (r *stepRun) importEvents(ctx context.Context, run []*held, complete bool) 
 	var events []map[string]any
 	for _, h := range run {
 		res.Sequences = append(res.Sequences, h.batch.GetSequence())
+		res.Items += int64(h.batch.GetItemCount())
 		evs, err := r.decodeEvents(h)
 		if err != nil {
 			r.poison(ctx, run, h, err)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	batchv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/batch/v1"
@@ -22,6 +23,22 @@ type payload struct {
 	objects map[string][]map[string]any
 	byUID   map[string]deferredObject
 	n       int
+
+	adaptations []*batchv1.Adaptation // version transforms applied while building, one per rule
+}
+
+// adapted records that a version transform changed the object id.
+func (p *payload) adapted(rule, id string) {
+	i := slices.IndexFunc(p.adaptations, func(a *batchv1.Adaptation) bool { return a.GetRule() == rule })
+	if i < 0 {
+		p.adaptations = append(p.adaptations, &batchv1.Adaptation{Rule: rule})
+		i = len(p.adaptations) - 1
+	}
+	a := p.adaptations[i]
+	a.Count++
+	if len(a.Examples) < 3 && id != "" {
+		a.Examples = append(a.Examples, id)
+	}
 }
 
 func newPayload() *payload {
@@ -63,7 +80,9 @@ func (r *stepRun) build(run []*held) (*payload, *held, error) {
 			if err := json.Unmarshal(it, &obj); err != nil {
 				return nil, h, fmt.Errorf("batch %d: an item is not a JSON object: %w", h.batch.GetSequence(), err)
 			}
-			plural, out, keep := dhis2.TransformMetadata(h.batch.GetResource(), obj, srcV, r.dstV)
+			id, _ := obj["id"].(string)
+			plural, out, keep := dhis2.TransformMetadataNoting(h.batch.GetResource(), obj, srcV, r.dstV,
+				func(rule string) { p.adapted(rule, id) })
 			if keep {
 				p.add(plural, out)
 			}
@@ -79,6 +98,7 @@ func (r *stepRun) importRun(ctx context.Context, run []*held) error {
 	res := &batchv1.Result{Status: string(dhis2.StatusOK)}
 	for _, h := range run {
 		res.Sequences = append(res.Sequences, h.batch.GetSequence())
+		res.Items += int64(h.batch.GetItemCount())
 	}
 	res.AckedThrough = run[len(run)-1].batch.GetSequence()
 	var err error
@@ -120,6 +140,7 @@ func (r *stepRun) metadataRun(ctx context.Context, run []*held, res *batchv1.Res
 		r.poison(ctx, run, poison, err)
 		return nil
 	}
+	res.Adaptations = append(res.Adaptations, p.adaptations...)
 	if p.n == 0 {
 		return nil
 	}

@@ -44,6 +44,7 @@ func (r *stepRun) importTracker(ctx context.Context, run []*held, complete bool)
 	objs := map[string][]map[string]any{}
 	for _, h := range run {
 		res.Sequences = append(res.Sequences, h.batch.GetSequence())
+		res.Items += int64(h.batch.GetItemCount())
 		if len(h.batch.GetPayload()) == 0 {
 			continue // the step's closing marker
 		}

@@ -2,20 +2,14 @@ package orchestrator
 
 import (
 	"encoding/json"
-	"fmt"
-	"time"
 
 	configv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/config/v1"
 )
 
-// defaultDataYears is the period window of an aggregate sub-job whose configuration names no periods and no
-// dates: the last five calendar years, up to the end of next year (targets and plans live in future periods).
-const defaultDataYears = 5
-
 // planDataSteps lists the steps of an aggregate, events or tracker sub-job.
 func planDataSteps(cfg *configv1.Config, kind string) []*stepRow {
 	if kind == kindAggregate {
-		return planAggregateSteps(cfg, time.Now().UTC())
+		return planAggregateSteps(cfg)
 	}
 	p, _ := json.Marshal(filterParams(cfg.GetFilters()))
 	return []*stepRow{{Name: kind, Kind: kind, Resources: dataResources[kind], Params: p}}
@@ -27,27 +21,20 @@ func planDataSteps(cfg *configv1.Config, kind string) []*stepRow {
 //     while the others stay delta); with no data set filter, one step "dataValues" over every data set of the
 //     source (the extractor lists them);
 //   - org units: the filter's (each with its subtree), else the source's roots (the extractor reads them);
-//   - periods: the filter's periods, else its start and end dates, else defaultDataYears (startDate/endDate
-//     in the step's params, visible in the plan); delta runs add the watermark (params.since → lastUpdated);
+//   - periods: the filter's periods, else its start and/or end dates, else every period of the source's history
+//     (the extractor's rule, services/extractor/datavalues.go); delta runs add the watermark (params.since →
+//     lastUpdated);
 //   - a last step "verify" over every data step's resources: the extractor compares source and destinations
 //     per data set and period (counts and checksums) and lists differences value by value, so a data job
 //     proves its copy the way a metadata job does.
 //
 // Within a step the extractor reads one chunk per (data sets, org unit root) and splits a chunk the source
 // cannot serve into the org unit alone plus one chunk per child subtree (services/extractor/README.md).
-func planAggregateSteps(cfg *configv1.Config, now time.Time) []*stepRow {
+func planAggregateSteps(cfg *configv1.Config) []*stepRow {
 	f := cfg.GetFilters()
 	params := filterParams(f)
 	delete(params, "programs")
 	delete(params, "dataSets")
-	if len(f.GetPeriods()) == 0 {
-		if params["startDate"] == "" {
-			params["startDate"] = fmt.Sprintf("%04d-01-01", now.Year()-defaultDataYears+1)
-		}
-		if params["endDate"] == "" {
-			params["endDate"] = fmt.Sprintf("%04d-12-31", now.Year()+1)
-		}
-	}
 	var out []*stepRow
 	if len(f.GetDataSetIds()) == 0 {
 		p, _ := json.Marshal(params)

@@ -5,13 +5,11 @@ import (
 	"reflect"
 	"slices"
 	"testing"
-	"time"
 
 	configv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/config/v1"
 )
 
 func TestPlanAggregateSteps(t *testing.T) {
-	now := time.Date(2026, 3, 10, 0, 0, 0, 0, time.UTC)
 	tests := []struct {
 		name      string
 		filters   *configv1.Filters
@@ -19,10 +17,10 @@ func TestPlanAggregateSteps(t *testing.T) {
 		params    []map[string]string
 	}{
 		{
-			name:      "no filter: every data set, the source's roots, the default window",
+			name:      "no filter: every data set, the source's roots, every period",
 			filters:   nil,
 			resources: [][]string{{"dataValues"}},
-			params:    []map[string]string{{"startDate": "2022-01-01", "endDate": "2027-12-31"}},
+			params:    []map[string]string{{}},
 		},
 		{
 			name:      "data sets, org units and periods: one step per data set",
@@ -34,15 +32,15 @@ func TestPlanAggregateSteps(t *testing.T) {
 			},
 		},
 		{
-			name:      "a start date only: the window ends with next year",
+			name:      "a start date only: the extractor leaves the window open at the end",
 			filters:   &configv1.Filters{StartDate: "2020-07-01", ProgramIds: []string{"prog"}},
 			resources: [][]string{{"dataValues"}},
-			params:    []map[string]string{{"startDate": "2020-07-01", "endDate": "2027-12-31"}},
+			params:    []map[string]string{{"startDate": "2020-07-01"}},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			steps := planAggregateSteps(&configv1.Config{Filters: tt.filters}, now)
+			steps := planAggregateSteps(&configv1.Config{Filters: tt.filters})
 			if len(steps) != len(tt.resources)+1 {
 				t.Fatalf("%d steps, want %d data steps and verify", len(steps), len(tt.resources))
 			}
@@ -72,7 +70,7 @@ func TestPlanAggregateSteps(t *testing.T) {
 
 // Every data set step has its own watermark resource, so two steps of one run never share a watermark.
 func TestAggregateStepsHaveDistinctWatermarks(t *testing.T) {
-	steps := planAggregateSteps(&configv1.Config{Filters: &configv1.Filters{DataSetIds: []string{"a", "b", "c"}}}, time.Now())
+	steps := planAggregateSteps(&configv1.Config{Filters: &configv1.Filters{DataSetIds: []string{"a", "b", "c"}}})
 	seen := map[string]bool{}
 	for _, st := range steps {
 		if st.Kind == kindVerify {

@@ -51,6 +51,15 @@ func resultKey(r *batchv1.Result) string {
 	return key
 }
 
+// processedOf is how far a result moves its step's progress, in the unit of the step's planned total: the source
+// items it covered. Results without item counts (an error that covered no batch) count what DHIS2 reported.
+func processedOf(r *batchv1.Result) int64 {
+	if r.GetItems() > 0 {
+		return r.GetItems()
+	}
+	return r.GetCreated() + r.GetUpdated() + r.GetDeleted() + r.GetIgnored() + r.GetErrors()
+}
+
 // warningsOf counts a result's warnings: conflicts that did not make items fail, or a WARNING status alone.
 func warningsOf(r *batchv1.Result) int64 {
 	if r.GetErrors() > 0 {
@@ -100,7 +109,7 @@ func (s *store) applyResult(ctx context.Context, r *batchv1.Result) (*applied, e
 			Created: r.GetCreated(), Updated: r.GetUpdated(), Deleted: r.GetDeleted(), Ignored: r.GetIgnored(),
 			Errors: r.GetErrors(), Warnings: warningsOf(r),
 		}
-		c.Processed = c.Created + c.Updated + c.Deleted + c.Ignored + c.Errors
+		c.Processed = processedOf(r)
 		_, err = tx.ExecContext(ctx, `INSERT INTO step_destinations AS d (step_id, destination_id, acked_through,
 				planned_total, processed, server_date, done, error)
 			VALUES ($1, $2, $3, $4, $5, CASE WHEN $6 AND $8 = '' THEN $7 ELSE '' END, $6 OR $8 <> '', $8)
@@ -150,7 +159,7 @@ func (s *store) applyResult(ctx context.Context, r *batchv1.Result) (*applied, e
 	return out, nil
 }
 
-// resultLogLines turns a result's conflicts and error into log lines.
+// resultLogLines turns a result's conflicts, version adaptations and error into log lines.
 func resultLogLines(r *batchv1.Result) []*orchestratorv1.LogLine {
 	var out []*orchestratorv1.LogLine
 	dest := r.GetDestinationInstanceId()
@@ -179,6 +188,14 @@ func resultLogLines(r *batchv1.Result) []*orchestratorv1.LogLine {
 			}
 		}
 		out = append(out, &orchestratorv1.LogLine{Level: level, StepId: r.GetStepId(), Message: msg, Attributes: attrs})
+	}
+	for _, a := range r.GetAdaptations() {
+		msg := fmt.Sprintf("version adaptation: %s (%d objects", a.GetRule(), a.GetCount())
+		if len(a.GetExamples()) > 0 {
+			msg += ", e.g. " + strings.Join(a.GetExamples(), ", ")
+		}
+		out = append(out, &orchestratorv1.LogLine{Level: orchestratorv1.LogLevel_LOG_LEVEL_INFO, StepId: r.GetStepId(),
+			Message: msg + ")", Attributes: map[string]string{"destination": dest, "rule": a.GetRule()}})
 	}
 	if r.GetError() != "" {
 		out = append(out, &orchestratorv1.LogLine{

@@ -3,6 +3,7 @@ package dhis2
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"iter"
 	"net/url"
 	"regexp"
@@ -72,6 +73,24 @@ func (c *Client) ListObjects(ctx context.Context, plural string, q ListQuery) it
 	spec := pageSpec{op: "list " + plural, path: plural, query: q.values(), listKeys: []string{plural},
 		pageSize: q.PageSize, paged: !q.NoPaging}
 	return c.pages(ctx, spec, q.Parallel)
+}
+
+// ListIDs returns the ids of every object of a collection that matches the filters, in id order.
+func (c *Client) ListIDs(ctx context.Context, plural string, filters ...string) ([]string, error) {
+	var out []string
+	for raw, err := range c.ListObjects(ctx, plural, ListQuery{Fields: "id", Filters: filters, Order: "id:asc", PageSize: 1000}) {
+		if err != nil {
+			return nil, err
+		}
+		var o struct {
+			ID string `json:"id"`
+		}
+		if err := json.Unmarshal(raw, &o); err != nil {
+			return nil, fmt.Errorf("list %s: %w", plural, err)
+		}
+		out = append(out, o.ID)
+	}
+	return out, nil
 }
 
 // CountObjects returns how many objects match, from the pager total.

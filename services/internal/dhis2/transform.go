@@ -1,6 +1,9 @@
 package dhis2
 
-import "slices"
+import (
+	"slices"
+	"strings"
+)
 
 // TransformMetadata converts one object of the collection plural, exported
 // by a server of version from, into what a server of version to accepts. It
@@ -11,6 +14,14 @@ import "slices"
 // The rules are data (metadataRules in transform_rules.go); this function
 // only applies them in order.
 func TransformMetadata(plural string, obj map[string]any, from, to Version) (newPlural string, out map[string]any, keep bool) {
+	return TransformMetadataNoting(plural, obj, from, to, nil)
+}
+
+// TransformMetadataNoting is TransformMetadata that also calls note with the
+// name of every rule that changed the object: renamed its collection, dropped
+// it, or added or removed properties. Rules that leave the object's shape as
+// it was are not noted.
+func TransformMetadataNoting(plural string, obj map[string]any, from, to Version, note func(rule string)) (newPlural string, out map[string]any, keep bool) {
 	src, dst := CapabilitiesFor(from), CapabilitiesFor(to)
 	out = obj
 	copied := false
@@ -22,13 +33,24 @@ func TransformMetadata(plural string, obj map[string]any, from, to Version) (new
 			out = deepCopyMap(obj)
 			copied = true
 		}
+		var before string
+		if note != nil {
+			before = shape(out)
+		}
+		was := plural
 		var ok bool
 		plural, ok = rule.apply(plural, out)
+		if note != nil && (!ok || plural != was || shape(out) != before) {
+			note(rule.name)
+		}
 		if !ok {
 			return plural, nil, false
 		}
 	}
 	if !dst.ResourceExists(plural) {
+		if note != nil {
+			note(plural + " do not exist on DHIS2 " + to.String() + ": not copied")
+		}
 		return plural, nil, false
 	}
 	for _, f := range removedFields {
@@ -39,10 +61,23 @@ func TransformMetadata(plural string, obj map[string]any, from, to Version) (new
 					copied = true
 				}
 				delete(out, f.field)
+				if note != nil {
+					note(plural + "." + f.field + " does not exist on DHIS2 " + to.String() + ": dropped")
+				}
 			}
 		}
 	}
 	return plural, out, true
+}
+
+// shape is the sorted list of an object's top-level properties.
+func shape(obj map[string]any) string {
+	keys := make([]string, 0, len(obj))
+	for k := range obj {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return strings.Join(keys, ",")
 }
 
 // metadataRule is one row of the metadata transform table.

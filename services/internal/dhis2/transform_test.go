@@ -216,3 +216,35 @@ func TestTransformTrackerEnrollmentAttributes(t *testing.T) {
 		t.Error("input modified")
 	}
 }
+
+// TransformMetadataNoting names the rules that changed an object, and only those.
+func TestTransformMetadataNotesTheRulesThatChangedAnObject(t *testing.T) {
+	var notes []string
+	note := func(rule string) { notes = append(notes, rule) }
+	from, to := MustParseVersion("2.36.0"), MustParseVersion("2.41.0")
+
+	chart := map[string]any{"id": "ch1", "name": "ANC", "type": "COLUMN"}
+	if plural, _, _ := TransformMetadataNoting("eventCharts", chart, from, to, note); plural != "eventVisualizations" ||
+		!reflect.DeepEqual(notes, []string{"event charts and reports become event visualizations"}) {
+		t.Errorf("event chart 2.36 → 2.41: %s, notes %q", plural, notes)
+	}
+
+	notes = nil
+	shared := map[string]any{"id": "de1", "name": "ANC 1", "publicAccess": "rw------", "userAccesses": []any{}}
+	if _, out, _ := TransformMetadataNoting("dataElements", shared, from, to, note); out["publicAccess"] != nil ||
+		!reflect.DeepEqual(notes, []string{"sharing object only"}) {
+		t.Errorf("legacy sharing to 2.41: %v, notes %q", out, notes)
+	}
+
+	notes = nil
+	if _, _, keep := TransformMetadataNoting("charts", map[string]any{"id": "c1"}, from, to, note); keep || len(notes) != 1 {
+		t.Errorf("a chart to 2.41: kept %v, notes %q; want dropped and noted", keep, notes)
+	}
+
+	notes = nil
+	plain := map[string]any{"id": "de2", "name": "ANC 2", "sharing": map[string]any{"public": "rw------"}}
+	TransformMetadataNoting("dataElements", plain, from, to, note)
+	if len(notes) != 0 {
+		t.Errorf("an object no rule changes is noted: %q", notes)
+	}
+}

@@ -28,13 +28,8 @@ func (dv dataValue) key() string {
 	return strings.Join([]string{dv.DataElement, dv.Period, dv.OrgUnit, dv.CategoryOptionCombo, dv.AttributeOptionCombo}, "|")
 }
 
-// The window dhis2sync reads when a configuration names no periods (the orchestrator's default).
-func defaultWindow() (start, end string) {
-	y := time.Now().UTC().Year()
-	return fmt.Sprintf("%04d-01-01", y-4), fmt.Sprintf("%04d-12-31", y+1)
-}
-
-// dataValues exports every live data value of every data set of a simulated DHIS2 in the default window.
+// dataValues exports every live data value of every data set of a simulated DHIS2, whatever its period (DHIS2
+// selects by lastUpdated when no period is given): the test's own view, independent of dhis2sync's.
 func (s *Sim) dataValues() []dataValue {
 	s.t.Helper()
 	ids := func(path string) []string {
@@ -52,8 +47,7 @@ func (s *Sim) dataValues() []dataValue {
 		}
 		return list
 	}
-	start, end := defaultWindow()
-	q := url.Values{"children": {"true"}, "startDate": {start}, "endDate": {end}}
+	q := url.Values{"children": {"true"}, "lastUpdated": {"1970-01-01"}}
 	q["dataSet"] = ids("/api/dataSets?fields=id&paging=false")
 	q["orgUnit"] = ids("/api/organisationUnits?fields=id&paging=false&filter=level:eq:1")
 	var set struct {
@@ -96,10 +90,21 @@ func TestAggregateSyncThroughREST(t *testing.T) {
 	requireFaithful(ctx, t, c, runJob(ctx, t, c, meta.GetId(), false))
 
 	data, err := c.CreateConfig(ctx, &configv1.Config{Name: "Demo data values", SyncType: configv1.SyncType_SYNC_TYPE_DATA,
-		SourceInstanceId: meta.GetSourceInstanceId(), DestinationInstanceIds: meta.GetDestinationInstanceIds()})
+		SourceInstanceId: meta.GetSourceInstanceId(), DestinationInstanceIds: meta.GetDestinationInstanceIds(),
+		Deletion: &configv1.Deletion{Propagate: true, MaxSharePercent: 10}})
 	if err != nil {
 		t.Fatalf("create data configuration: %v", err)
 	}
+	// History back to 2010: with no period filter, every period is synced and verified.
+	var old []dataValue
+	for _, dv := range src.dataValues() {
+		if _, err := strconv.Atoi(dv.Period); err != nil || len(dv.Period) != 6 || len(old) == 24 {
+			continue // monthly values only, so that the old periods fit their data sets
+		}
+		dv.Period = fmt.Sprintf("%d%02d", 2010+len(old)/12, len(old)%12+1)
+		old = append(old, dv)
+	}
+	src.importValues("CREATE_AND_UPDATE", old)
 	values := src.dataValues()
 	if len(values) < 10_000 {
 		t.Fatalf("the source holds %d data values, want the medium demo's", len(values))
@@ -108,9 +113,19 @@ func TestAggregateSyncThroughREST(t *testing.T) {
 	requireFaithful(ctx, t, c, first)
 	requireCounters(t, "first run", first, int64(len(values)), 0, 0)
 	requireValuesChecked(t, first, len(values))
-	if got := len(dst.dataValues()); got != len(values) {
-		t.Errorf("the destination holds %d values, want %d", got, len(values))
+	onDst := map[string]string{}
+	for _, dv := range dst.dataValues() {
+		onDst[dv.key()] = dv.Value
 	}
+	if len(onDst) != len(values) {
+		t.Errorf("the destination holds %d values, want %d", len(onDst), len(values))
+	}
+	for _, dv := range old {
+		if onDst[dv.key()] != dv.Value {
+			t.Errorf("value of %s missing on the destination", dv.Period)
+		}
+	}
+	requirePeriodsChecked(t, first, "201001", "201012", "201101", "201112")
 
 	changed, added, deleted := pickChanges(t, values)
 	src.importValues("CREATE_AND_UPDATE", append(append([]dataValue(nil), changed...), added...))
@@ -124,7 +139,7 @@ func TestAggregateSyncThroughREST(t *testing.T) {
 	requireFaithful(ctx, t, c, second)
 	requireCounters(t, "delta run", second, int64(len(added)), int64(len(changed)), int64(len(deleted)))
 	requireValuesChecked(t, second, want)
-	onDst := map[string]string{}
+	onDst = map[string]string{}
 	for _, dv := range dst.dataValues() {
 		onDst[dv.key()] = dv.Value
 	}
@@ -138,9 +153,48 @@ func TestAggregateSyncThroughREST(t *testing.T) {
 			t.Errorf("destination still holds deleted %s = %q", dv.key(), v)
 		}
 	}
+
+	// A mass deletion at the source (a fifth of the values, above the 10% guard) deletes nothing: the job
+	// completes with warnings and its log says how to allow it.
+	current := src.dataValues()
+	src.importValues("DELETE", current[:len(current)/5])
+	third := runJob(ctx, t, c, data.GetId(), false)
+	if third.GetStatus() != orchestratorv1.JobStatus_JOB_STATUS_COMPLETED_WITH_WARNINGS || third.GetCounters().GetDeleted() != 0 {
+		t.Errorf("mass deletion: status %s, %d deleted; want COMPLETED_WITH_WARNINGS and none deleted", third.GetStatus(), third.GetCounters().GetDeleted())
+	}
+	if got := len(dst.dataValues()); got != len(current) {
+		t.Errorf("the destination holds %d values after a held-back mass deletion, want %d", got, len(current))
+	}
+	lines, err := c.Logs(ctx, third.GetId())
+	if err != nil {
+		t.Fatal(err)
+	}
+	said := false
+	for _, l := range lines {
+		said = said || strings.Contains(l.GetMessage(), "deletion.maxSharePercent")
+	}
+	if !said {
+		t.Errorf("the job's log does not say why deletions were held back nor how to allow them")
+	}
 }
 
-// pickChanges chooses 3 numeric values to change, 2 new values (existing cells in months the demo leaves
+// requirePeriodsChecked checks that the job's verification compared each period.
+func requirePeriodsChecked(t *testing.T, job *orchestratorv1.Job, periods ...string) {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, r := range job.GetVerification().GetResources() {
+		if parts := strings.Split(r.GetResource(), ":"); len(parts) == 3 && parts[0] == "dataValues" {
+			seen[parts[2]] = true
+		}
+	}
+	for _, pe := range periods {
+		if !seen[pe] {
+			t.Errorf("verification has no check for period %s", pe)
+		}
+	}
+}
+
+// pickChanges chooses 3 numeric values to change, 2 new values (existing cells in old months the source leaves
 // empty) and 2 values to delete, all distinct.
 func pickChanges(t *testing.T, values []dataValue) (changed, added, deleted []dataValue) {
 	t.Helper()
@@ -148,8 +202,7 @@ func pickChanges(t *testing.T, values []dataValue) (changed, added, deleted []da
 	for _, dv := range values {
 		used[dv.Period] = true
 	}
-	start, _ := defaultWindow()
-	month, _ := time.Parse("2006-01-02", start)
+	month := time.Date(2008, 1, 1, 0, 0, 0, 0, time.UTC) // old months: the delta reaches far into the history
 	var free []string
 	for ; len(free) < 2 && month.Year() <= time.Now().Year(); month = month.AddDate(0, 1, 0) {
 		if pe := month.Format("200601"); !used[pe] {

@@ -103,6 +103,18 @@ func TestMetadataSyncThroughREST(t *testing.T) {
 	if first.GetCounters().GetCreated() < 2000 {
 		t.Errorf("first run created %d objects, want the whole medium package", first.GetCounters().GetCreated())
 	}
+	// 2.39 exports sharing in both forms, 2.41 reads only the sharing object: the job's log says so.
+	lines, err := c.Logs(ctx, first.GetId())
+	if err != nil {
+		t.Fatal(err)
+	}
+	adapted := false
+	for _, l := range lines {
+		adapted = adapted || strings.HasPrefix(l.GetMessage(), "version adaptation: sharing object only (")
+	}
+	if !adapted {
+		t.Error("the job's log lists no version adaptation of sharing from 2.39 to 2.41")
+	}
 	for _, typ := range []string{"organisationUnits", "dataElements", "categoryOptionCombos", "dataSets", "programs", "programStages", "dashboards"} {
 		if s, d := src.Count(typ), dst.Count(typ); s != d || s == 0 {
 			t.Errorf("%s: source %d, destination %d", typ, s, d)

@@ -64,4 +64,3 @@ func TestImportBoundaries(t *testing.T) {
 }
 
 func isUnder(path, pkg string) bool { return path == pkg || strings.HasPrefix(path, pkg+"/") }
-

@@ -287,7 +287,13 @@ type Result struct {
 	ServerDate string `protobuf:"bytes,16,opt,name=server_date,json=serverDate,proto3" json:"server_date,omitempty"`
 	// Every batch up to this sequence is imported (or reported) for this destination: where a resumed step
 	// restarts.
-	AckedThrough  int64 `protobuf:"varint,17,opt,name=acked_through,json=ackedThrough,proto3" json:"acked_through,omitempty"`
+	AckedThrough int64 `protobuf:"varint,17,opt,name=acked_through,json=ackedThrough,proto3" json:"acked_through,omitempty"`
+	// The version transforms the request's objects went through, one entry per rule.
+	Adaptations []*Adaptation `protobuf:"bytes,18,rep,name=adaptations,proto3" json:"adaptations,omitempty"`
+	// The source items the request covered (the item counts of its batches): what the step's progress counts, in
+	// the unit of planned_total. A tracked entity is one item with its enrollments, events and relationships, while
+	// created/updated/… count every object DHIS2 reports.
+	Items         int64 `protobuf:"varint,19,opt,name=items,proto3" json:"items,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -441,6 +447,85 @@ func (x *Result) GetAckedThrough() int64 {
 	return 0
 }
 
+func (x *Result) GetAdaptations() []*Adaptation {
+	if x != nil {
+		return x.Adaptations
+	}
+	return nil
+}
+
+func (x *Result) GetItems() int64 {
+	if x != nil {
+		return x.Items
+	}
+	return 0
+}
+
+// Adaptation is one version transform applied to objects of an import request, e.g. event charts sent to a 2.41
+// destination as event visualizations, or a field the destination version no longer has, dropped.
+type Adaptation struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The rule, in words.
+	Rule string `protobuf:"bytes,1,opt,name=rule,proto3" json:"rule,omitempty"`
+	// How many objects it changed.
+	Count int64 `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
+	// The first object ids it changed (at most three).
+	Examples      []string `protobuf:"bytes,3,rep,name=examples,proto3" json:"examples,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Adaptation) Reset() {
+	*x = Adaptation{}
+	mi := &file_dhis2sync_batch_v1_batch_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Adaptation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Adaptation) ProtoMessage() {}
+
+func (x *Adaptation) ProtoReflect() protoreflect.Message {
+	mi := &file_dhis2sync_batch_v1_batch_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Adaptation.ProtoReflect.Descriptor instead.
+func (*Adaptation) Descriptor() ([]byte, []int) {
+	return file_dhis2sync_batch_v1_batch_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *Adaptation) GetRule() string {
+	if x != nil {
+		return x.Rule
+	}
+	return ""
+}
+
+func (x *Adaptation) GetCount() int64 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+func (x *Adaptation) GetExamples() []string {
+	if x != nil {
+		return x.Examples
+	}
+	return nil
+}
+
 var File_dhis2sync_batch_v1_batch_proto protoreflect.FileDescriptor
 
 const file_dhis2sync_batch_v1_batch_proto_rawDesc = "" +
@@ -470,7 +555,7 @@ const file_dhis2sync_batch_v1_batch_proto_rawDesc = "" +
 	"\x03uid\x18\x03 \x01(\tR\x03uid\x12\x1a\n" +
 	"\bproperty\x18\x04 \x01(\tR\bproperty\x12\x14\n" +
 	"\x05value\x18\x05 \x01(\tR\x05value\x12\x18\n" +
-	"\amessage\x18\x06 \x01(\tR\amessage\"\xa7\x04\n" +
+	"\amessage\x18\x06 \x01(\tR\amessage\"\xff\x04\n" +
 	"\x06Result\x12\x15\n" +
 	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x17\n" +
 	"\astep_id\x18\x02 \x01(\tR\x06stepId\x126\n" +
@@ -490,7 +575,14 @@ const file_dhis2sync_batch_v1_batch_proto_rawDesc = "" +
 	"\rplanned_total\x18\x0f \x01(\x03R\fplannedTotal\x12\x1f\n" +
 	"\vserver_date\x18\x10 \x01(\tR\n" +
 	"serverDate\x12#\n" +
-	"\racked_through\x18\x11 \x01(\x03R\fackedThroughB\xcf\x01\n" +
+	"\racked_through\x18\x11 \x01(\x03R\fackedThrough\x12@\n" +
+	"\vadaptations\x18\x12 \x03(\v2\x1e.dhis2sync.batch.v1.AdaptationR\vadaptations\x12\x14\n" +
+	"\x05items\x18\x13 \x01(\x03R\x05items\"R\n" +
+	"\n" +
+	"Adaptation\x12\x12\n" +
+	"\x04rule\x18\x01 \x01(\tR\x04rule\x12\x14\n" +
+	"\x05count\x18\x02 \x01(\x03R\x05count\x12\x1a\n" +
+	"\bexamples\x18\x03 \x03(\tR\bexamplesB\xcf\x01\n" +
 	"\x16com.dhis2sync.batch.v1B\n" +
 	"BatchProtoP\x01Z?github.com/dhis2sync/dhis2sync/proto/dhis2sync/batch/v1;batchv1\xa2\x02\x03DBX\xaa\x02\x12Dhis2sync.Batch.V1\xca\x02\x12Dhis2sync\\Batch\\V1\xe2\x02\x1eDhis2sync\\Batch\\V1\\GPBMetadata\xea\x02\x14Dhis2sync::Batch::V1b\x06proto3"
 
@@ -506,22 +598,24 @@ func file_dhis2sync_batch_v1_batch_proto_rawDescGZIP() []byte {
 	return file_dhis2sync_batch_v1_batch_proto_rawDescData
 }
 
-var file_dhis2sync_batch_v1_batch_proto_msgTypes = make([]protoimpl.MessageInfo, 3)
+var file_dhis2sync_batch_v1_batch_proto_msgTypes = make([]protoimpl.MessageInfo, 4)
 var file_dhis2sync_batch_v1_batch_proto_goTypes = []any{
 	(*Batch)(nil),                 // 0: dhis2sync.batch.v1.Batch
 	(*Conflict)(nil),              // 1: dhis2sync.batch.v1.Conflict
 	(*Result)(nil),                // 2: dhis2sync.batch.v1.Result
-	(*timestamppb.Timestamp)(nil), // 3: google.protobuf.Timestamp
+	(*Adaptation)(nil),            // 3: dhis2sync.batch.v1.Adaptation
+	(*timestamppb.Timestamp)(nil), // 4: google.protobuf.Timestamp
 }
 var file_dhis2sync_batch_v1_batch_proto_depIdxs = []int32{
-	3, // 0: dhis2sync.batch.v1.Batch.time:type_name -> google.protobuf.Timestamp
+	4, // 0: dhis2sync.batch.v1.Batch.time:type_name -> google.protobuf.Timestamp
 	1, // 1: dhis2sync.batch.v1.Result.conflicts:type_name -> dhis2sync.batch.v1.Conflict
-	3, // 2: dhis2sync.batch.v1.Result.time:type_name -> google.protobuf.Timestamp
-	3, // [3:3] is the sub-list for method output_type
-	3, // [3:3] is the sub-list for method input_type
-	3, // [3:3] is the sub-list for extension type_name
-	3, // [3:3] is the sub-list for extension extendee
-	0, // [0:3] is the sub-list for field type_name
+	4, // 2: dhis2sync.batch.v1.Result.time:type_name -> google.protobuf.Timestamp
+	3, // 3: dhis2sync.batch.v1.Result.adaptations:type_name -> dhis2sync.batch.v1.Adaptation
+	4, // [4:4] is the sub-list for method output_type
+	4, // [4:4] is the sub-list for method input_type
+	4, // [4:4] is the sub-list for extension type_name
+	4, // [4:4] is the sub-list for extension extendee
+	0, // [0:4] is the sub-list for field type_name
 }
 
 func init() { file_dhis2sync_batch_v1_batch_proto_init() }
@@ -535,7 +629,7 @@ func file_dhis2sync_batch_v1_batch_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_dhis2sync_batch_v1_batch_proto_rawDesc), len(file_dhis2sync_batch_v1_batch_proto_rawDesc)),
 			NumEnums:      0,
-			NumMessages:   3,
+			NumMessages:   4,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
