@@ -6,6 +6,8 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -221,5 +223,55 @@ func TestLoadIdentityConcurrently(t *testing.T) {
 	}
 	if _, err := LoadIdentity(dir, "frontend"); err == nil {
 		t.Error("an identity for a process that is not a gRPC service")
+	}
+}
+
+// TestLoadIdentityAddsMissingService gives a service added after the authority was created its certificate,
+// and lets a machine holding only its own files (no authority key, read-only) load its identity.
+func TestLoadIdentityAddsMissingService(t *testing.T) {
+	dir := t.TempDir()
+	if err := IssueIdentities(dir, []string{settings.InstanceRegistry}); err != nil {
+		t.Fatal(err)
+	}
+	ids := map[string]*Identity{}
+	for _, s := range []string{settings.InstanceRegistry, settings.Loader} {
+		id, err := LoadIdentity(dir, s)
+		if err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+		ids[s] = id
+	}
+	srv := NewServer(slog.New(slog.NewTextHandler(io.Discard, nil)), ids[settings.InstanceRegistry])
+	instancev1.RegisterInstanceServiceServer(srv.Server, &credsServer{})
+	addr := serveTest(t, srv)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := instancev1.NewInstanceServiceClient(mustDial(t, ids[settings.Loader], settings.InstanceRegistry, addr)).GetCredentials(ctx, &instancev1.GetCredentialsRequest{}); err != nil {
+		t.Fatalf("the added loader's certificate is not trusted: %v", err)
+	}
+
+	// A service machine: the authority's certificate and its own files, in a read-only directory.
+	own := t.TempDir()
+	for _, f := range []string{"ca.crt", "loader.crt", "loader.key"} {
+		b, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(own, f), b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(own, 0o500); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.Chmod(own, 0o700) })
+	if _, err := LoadIdentity(own, settings.Loader); err != nil {
+		t.Errorf("loader with its own files only: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(own, ".lock")); err == nil {
+		t.Error("loading a complete identity wrote to the directory")
+	}
+	if _, err := LoadIdentity(own, settings.Extractor); err == nil || !strings.Contains(err.Error(), "extractor") {
+		t.Errorf("extractor without its files: want an error naming them, got %v", err)
 	}
 }

@@ -45,8 +45,11 @@ func LoadIdentity(dir, service string) (*Identity, error) {
 	if !slices.Contains(services, service) {
 		return nil, fmt.Errorf("service identity: %q is not a dhis2sync service (%v)", service, services)
 	}
-	if err := ensureIdentities(dir, services); err != nil {
-		return nil, fmt.Errorf("service identity in %s: %w (set DHIS2SYNC_IDENTITY_DIR to a writable directory, or delete a damaged one so it is created again)", dir, err)
+	// A machine that has its own files needs nothing else, and may keep the directory read-only.
+	if !complete(dir, []string{service}) {
+		if err := ensureIdentities(dir, services); err != nil {
+			return nil, fmt.Errorf("service identity in %s: %w (set DHIS2SYNC_IDENTITY_DIR to a writable directory, or delete a damaged one so it is created again)", dir, err)
+		}
 	}
 	cert, err := tls.LoadX509KeyPair(filepath.Join(dir, service+".crt"), filepath.Join(dir, service+".key"))
 	if err != nil {
@@ -86,9 +89,10 @@ func (id *Identity) clientCredentials(peer string) credentials.TransportCredenti
 	})
 }
 
-// ensureIdentities creates the authority and every service's certificate when dir has no authority yet.
+// ensureIdentities creates the authority and every service's certificate when dir has no authority yet, and
+// the certificate of a service added since, when the authority's key is at hand.
 func ensureIdentities(dir string, services []string) error {
-	if _, err := os.Stat(filepath.Join(dir, caCertFile)); err == nil {
+	if complete(dir, services) {
 		return nil
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
@@ -103,10 +107,50 @@ func ensureIdentities(dir string, services []string) error {
 		return err
 	}
 	defer syscall.Flock(int(lock.Fd()), syscall.LOCK_UN) //nolint:errcheck // closing the file releases it too
-	if _, err := os.Stat(filepath.Join(dir, caCertFile)); err == nil {
-		return nil // another process created it while this one waited
+	if complete(dir, services) {
+		return nil // another process completed it while this one waited
 	}
-	return IssueIdentities(dir, services)
+	if _, err := os.Stat(filepath.Join(dir, caCertFile)); errors.Is(err, os.ErrNotExist) {
+		return IssueIdentities(dir, services)
+	}
+	ca, caKey, err := loadAuthority(dir)
+	if err != nil {
+		return nil //nolint:nilerr // no key here (a machine that runs services only): LoadIdentity names the missing files
+	}
+	for _, svc := range services {
+		if _, err := os.Stat(filepath.Join(dir, svc+".crt")); errors.Is(err, os.ErrNotExist) {
+			if err := issue(dir, svc, ca, caKey); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// complete says whether dir has the authority and a certificate for every service.
+func complete(dir string, services []string) bool {
+	for _, f := range append([]string{caCertFile}, services...) {
+		if f != caCertFile {
+			f += ".crt"
+		}
+		if _, err := os.Stat(filepath.Join(dir, f)); err != nil {
+			return false
+		}
+	}
+	return true
+}
+
+func loadAuthority(dir string) (*x509.Certificate, *ecdsa.PrivateKey, error) {
+	pair, err := tls.LoadX509KeyPair(filepath.Join(dir, caCertFile), filepath.Join(dir, caKeyFile))
+	if err != nil {
+		return nil, nil, err
+	}
+	key, ok := pair.PrivateKey.(*ecdsa.PrivateKey)
+	if !ok {
+		return nil, nil, fmt.Errorf("%s is not an ECDSA key", caKeyFile)
+	}
+	ca, err := x509.ParseCertificate(pair.Certificate[0])
+	return ca, key, err
 }
 
 // IssueIdentities creates a new authority in dir and a certificate for each service, replacing what was
@@ -140,27 +184,7 @@ func IssueIdentities(dir string, services []string) error {
 		return err
 	}
 	for _, svc := range services {
-		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-		if err != nil {
-			return err
-		}
-		tmpl := &x509.Certificate{
-			SerialNumber: serial(),
-			Subject:      pkix.Name{CommonName: svc, Organization: []string{"dhis2sync"}},
-			DNSNames:     []string{svc},
-			NotBefore:    now.Add(-time.Hour),
-			NotAfter:     now.AddDate(certYears, 0, 0),
-			KeyUsage:     x509.KeyUsageDigitalSignature,
-			ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-		}
-		der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-		if err != nil {
-			return err
-		}
-		if err := writeKey(filepath.Join(dir, svc+".key"), key); err != nil {
-			return err
-		}
-		if err := writePEM(filepath.Join(dir, svc+".crt"), "CERTIFICATE", der, 0o644); err != nil {
+		if err := issue(dir, svc, ca, caKey); err != nil {
 			return err
 		}
 	}
@@ -168,6 +192,32 @@ func IssueIdentities(dir string, services []string) error {
 		return err
 	}
 	return writePEM(filepath.Join(dir, caCertFile), "CERTIFICATE", caDER, 0o644)
+}
+
+// issue writes a certificate and key for svc signed by the authority.
+func issue(dir, svc string, ca *x509.Certificate, caKey *ecdsa.PrivateKey) error {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	tmpl := &x509.Certificate{
+		SerialNumber: serial(),
+		Subject:      pkix.Name{CommonName: svc, Organization: []string{"dhis2sync"}},
+		DNSNames:     []string{svc},
+		NotBefore:    now.Add(-time.Hour),
+		NotAfter:     now.AddDate(certYears, 0, 0),
+		KeyUsage:     x509.KeyUsageDigitalSignature,
+		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
+	if err != nil {
+		return err
+	}
+	if err := writeKey(filepath.Join(dir, svc+".key"), key); err != nil {
+		return err
+	}
+	return writePEM(filepath.Join(dir, svc+".crt"), "CERTIFICATE", der, 0o644)
 }
 
 func writeKey(path string, key *ecdsa.PrivateKey) error {
