@@ -39,7 +39,7 @@ func (g *Gateway) GRPCServer() (*grpcx.Server, error) {
 	)
 	authv1.RegisterAuthServiceServer(s.Server, g.auth)
 	for _, b := range g.backends {
-		desc, err := proxyDesc(b.desc, b.conn)
+		desc, err := proxyDesc(b.desc, b.conn, g.streamsCtx)
 		if err != nil {
 			return nil, err
 		}
@@ -133,8 +133,9 @@ func httpVerb(method string) string {
 }
 
 // proxyDesc turns a generated service description into one whose handlers forward every call through conn,
-// which authorizes it against the role table, audits it and passes the user to the service.
-func proxyDesc(desc *grpc.ServiceDesc, conn grpc.ClientConnInterface) (*grpc.ServiceDesc, error) {
+// which authorizes it against the role table, audits it and passes the user to the service. Streams end when
+// streams ends (the gateway is stopping), as REST event streams do, instead of holding up the shutdown.
+func proxyDesc(desc *grpc.ServiceDesc, conn grpc.ClientConnInterface, streams context.Context) (*grpc.ServiceDesc, error) {
 	d, err := protoregistry.GlobalFiles.FindDescriptorByName(protoreflect.FullName(desc.ServiceName))
 	if err != nil {
 		return nil, fmt.Errorf("public gRPC: %s: %w", desc.ServiceName, err)
@@ -168,7 +169,7 @@ func proxyDesc(desc *grpc.ServiceDesc, conn grpc.ClientConnInterface) (*grpc.Ser
 			return nil, err
 		}
 		out.Streams = append(out.Streams, grpc.StreamDesc{StreamName: st.StreamName, ServerStreams: true,
-			Handler: streamProxy(conn, "/"+desc.ServiceName+"/"+st.StreamName, in, res)})
+			Handler: streamProxy(conn, "/"+desc.ServiceName+"/"+st.StreamName, in, res, streams)})
 	}
 	return out, nil
 }
@@ -193,13 +194,16 @@ func unaryProxy(conn grpc.ClientConnInterface, method string, in, out protorefle
 	}
 }
 
-func streamProxy(conn grpc.ClientConnInterface, method string, in, out protoreflect.MessageType) grpc.StreamHandler {
+func streamProxy(conn grpc.ClientConnInterface, method string, in, out protoreflect.MessageType, streams context.Context) grpc.StreamHandler {
 	return func(_ any, ss grpc.ServerStream) error {
 		req := in.New().Interface()
 		if err := ss.RecvMsg(req); err != nil {
 			return err
 		}
-		cs, err := conn.NewStream(ss.Context(), &grpc.StreamDesc{ServerStreams: true}, method)
+		ctx, cancel := context.WithCancel(ss.Context())
+		defer cancel()
+		defer context.AfterFunc(streams, cancel)()
+		cs, err := conn.NewStream(ctx, &grpc.StreamDesc{ServerStreams: true}, method)
 		if err != nil {
 			return err
 		}
@@ -213,6 +217,8 @@ func streamProxy(conn grpc.ClientConnInterface, method string, in, out protorefl
 			resp := out.New().Interface()
 			if err := cs.RecvMsg(resp); errors.Is(err, io.EOF) {
 				return nil
+			} else if streams.Err() != nil {
+				return status.Error(codes.Unavailable, "the gateway is stopping: watch again in a moment")
 			} else if err != nil {
 				return err
 			}

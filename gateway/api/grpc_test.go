@@ -179,3 +179,34 @@ func TestPublicGRPC(t *testing.T) {
 		}
 	}
 }
+
+// TestPublicGRPCStreamsEndOnShutdown: stopping the gateway ends gRPC watches as it ends REST event streams.
+func TestPublicGRPCStreamsEndOnShutdown(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t, envOptions{})
+	watching := make(chan struct{})
+	e.orch.watch = func(_ *orchestratorv1.WatchJobRequest, s grpc.ServerStreamingServer[orchestratorv1.WatchJobResponse]) error {
+		if err := s.Send(&orchestratorv1.WatchJobResponse{Kind: "state"}); err != nil {
+			return err
+		}
+		close(watching)
+		<-s.Context().Done() // a job that never ends
+		return s.Context().Err()
+	}
+	conn := e.grpcClient()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	stream, err := orchestratorv1.NewOrchestratorServiceClient(conn).WatchJob(bearer(ctx, e.login(adminUser, adminPassword)), &orchestratorv1.WatchJobRequest{Id: "job-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stream.Recv(); err != nil {
+		t.Fatal(err)
+	}
+	<-watching
+	e.srv.Config.Handler.(*Gateway).StopStreams()
+	start := time.Now()
+	if _, err := stream.Recv(); status.Code(err) != codes.Unavailable || time.Since(start) > 5*time.Second {
+		t.Errorf("after StopStreams: want Unavailable at once, got %v after %s", err, time.Since(start))
+	}
+}
