@@ -214,6 +214,31 @@ type deInfo struct {
 	cocs      map[string]bool
 	options   map[string]bool
 	zeroSig   bool
+	// averaged: AVERAGE or AVERAGE_SUM_ORG_UNIT aggregation, where a zero is always stored.
+	averaged bool
+}
+
+// zeroInsignificant is ValidationUtils.dataValueIsZeroAndInsignificant: a numeric zero of a data element
+// whose zeroIsSignificant is false (and whose aggregation is not an average) is not stored.
+func (d *deInfo) zeroInsignificant(val string) bool {
+	if d.zeroSig || d.averaged || !numericValueTypes[d.valueType] {
+		return false
+	}
+	f, err := strconv.ParseFloat(strings.TrimSpace(val), 64)
+	return err == nil && f == 0
+}
+
+var numericValueTypes = map[string]bool{"NUMBER": true, "UNIT_INTERVAL": true, "PERCENTAGE": true, "INTEGER": true,
+	"INTEGER_POSITIVE": true, "INTEGER_NEGATIVE": true, "INTEGER_ZERO_OR_POSITIVE": true}
+
+// payloadTime is the payload's lastUpdated when it has one (DHIS2 keeps it, as it keeps created), else now.
+func payloadTime(v string, nowMs int64) int64 {
+	if v != "" {
+		if t, err := parseTime(v); err == nil {
+			return t.UnixMilli()
+		}
+	}
+	return nowMs
 }
 
 // importDataValues validates and stores values the way DefaultDataValueSetService does: one row at a time,
@@ -268,6 +293,8 @@ func (s *Server) importDataValues(set *dvSet, opts dvOptions, user string) *impo
 		d := &deInfo{cocs: map[string]bool{}}
 		d.valueType, _ = o["valueType"].(string)
 		d.zeroSig, _ = o["zeroIsSignificant"].(bool)
+		agg, _ := o["aggregationType"].(string)
+		d.averaged = agg == "AVERAGE" || agg == "AVERAGE_SUM_ORG_UNIT"
 		cc := refID(o["categoryCombo"])
 		if cc == "" {
 			cc = defaultCategoryCombo
@@ -388,13 +415,37 @@ func (s *Server) importDataValues(set *dvSet, opts dvOptions, user string) *impo
 				continue
 			}
 		}
+		if hasVal && !deleteReq && de.zeroInsignificant(val) {
+			if !live {
+				sum.Count.Ignored++ // a new insignificant zero is skipped
+				continue
+			}
+			deleteReq = true // an existing value updated to an insignificant zero is deleted
+		}
+		payloadDeleted := in.Deleted != nil && *in.Deleted && opts.ImportStrategy != "DELETE"
 		switch {
+		case deleteReq && !live && payloadDeleted && !found:
+			// "deleted":true for a value the destination never had stores a deleted row, so that the
+			// deletion is known there (an includeDeleted export lists it).
+			sum.Count.Ignored++
+			if !opts.DryRun {
+				rec := dvRec{key: key, value: val, comment: comment, hasComment: in.Comment != nil, storedBy: storedByDefault,
+					created: nowMs, lastUpdated: payloadTime(in.LastUpdated, nowMs), deleted: true}
+				s.values.upsert(rec)
+			}
+			continue
 		case deleteReq:
 			if !live {
 				sum.Count.Ignored++
 				continue
 			}
 			sum.Count.Deleted++
+		case live && old.value == val && old.comment == comment && (in.StoredBy == "" || s.values.strs[old.storedBy] == in.StoredBy) &&
+			(in.FollowUp == nil || *in.FollowUp == old.followup) && (in.FollowUpAlt == nil || *in.FollowUpAlt == old.followup) &&
+			opts.ImportStrategy != "CREATE":
+			// An identical value is not written again: its lastUpdated stays.
+			sum.Count.Updated++
+			continue
 		case opts.ImportStrategy == "CREATE" && live, opts.ImportStrategy == "UPDATE" && !live:
 			sum.Count.Ignored++
 			continue
@@ -407,7 +458,7 @@ func (s *Server) importDataValues(set *dvSet, opts dvOptions, user string) *impo
 			continue
 		}
 		rec := dvRec{key: key, value: val, comment: comment, hasComment: in.Comment != nil, storedBy: storedByDefault,
-			lastUpdated: nowMs, deleted: deleteReq}
+			lastUpdated: payloadTime(in.LastUpdated, nowMs), deleted: deleteReq}
 		if deleteReq {
 			rec = *old
 			rec.deleted, rec.lastUpdated = true, nowMs

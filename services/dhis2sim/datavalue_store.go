@@ -75,8 +75,9 @@ func (v *valueStore) get(k dvKey) (*dvRec, bool) {
 	return &v.recs[i], true
 }
 
-// referencedAmong returns, for metadata UIDs about to be deleted, the ones that still have live data values
-// (DHIS2's deletion handlers veto those deletes).
+// referencedAmong returns, for metadata UIDs about to be deleted, the ones that have data value rows, live or
+// soft-deleted: DHIS2's DataValueDeletionHandler counts every row of the datavalue table (deleted ones too),
+// so a data element whose values were all deleted still cannot be deleted (E4030).
 func (v *valueStore) referencedAmong(uids map[string]bool) map[string]string {
 	out := map[string]string{}
 	if len(uids) == 0 || len(v.recs) == 0 {
@@ -93,9 +94,6 @@ func (v *valueStore) referencedAmong(uids map[string]bool) map[string]string {
 	}
 	for i := range v.recs {
 		r := &v.recs[i]
-		if r.deleted {
-			continue
-		}
 		for _, id := range r.key {
 			if u, ok := want[id]; ok {
 				out[u] = "DataValue"

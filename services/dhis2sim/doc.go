@@ -56,6 +56,15 @@
 //
 //	status=503@/api/dataValueSets,after=2,times=1;delay=2s@POST /api/metadata;drop@/api/tracker/*,p=0.1
 //
+// # Conformance
+//
+// The simulator refuses what DHIS2 refuses: tracked-entity exports need org units or an org-unit mode
+// (2.36–2.40) and a programme or type, select by programme ownership and ouMode; relationships are served
+// per entity only; tracker imports validate content, never re-create deleted UIDs and refuse the children of
+// refused objects (E5000); data values follow zeroIsSignificant and keep payload timestamps.
+// TestConformance (conformance_test.go) holds one row per behaviour with its DHIS2 source, and
+// docs/dhis2-conformance.md lists them.
+//
 // # Simplifications
 //
 // identifier=CODE/AUTO and idScheme other than UID are not modelled; inverse collections (for example

@@ -110,6 +110,9 @@ func (s *Server) LoadState(path string) (bool, error) {
 		}
 	}
 	meta.deleted = snap.Deleted
+	for _, d := range snap.Deleted {
+		meta.wasDel[d.UID] = true
+	}
 	values := newValueStore()
 	values.strs = snap.Strs
 	for i, str := range snap.Strs {

@@ -12,6 +12,7 @@ type metaStore struct {
 	types   map[string]*typeStore
 	index   map[string]string // uid -> plural
 	deleted []deletedObject
+	wasDel  map[string]bool // UIDs with an entry in deleted
 }
 
 type typeStore struct {
@@ -28,7 +29,7 @@ type deletedObject struct {
 }
 
 func newMetaStore() *metaStore {
-	return &metaStore{types: map[string]*typeStore{}, index: map[string]string{}}
+	return &metaStore{types: map[string]*typeStore{}, index: map[string]string{}, wasDel: map[string]bool{}}
 }
 
 func (m *metaStore) typ(plural string) *typeStore {
@@ -67,6 +68,12 @@ func (m *metaStore) put(plural string, obj map[string]any) {
 	}
 	t.objs[id] = obj
 	m.index[id] = plural
+	// Saving an object removes its deletion record: DHIS2's DeletedObjectService deletes the row for a UID
+	// that is saved again, so /api/deletedObjects never lists an object that is alive.
+	if m.wasDel[id] {
+		m.deleted = slices.DeleteFunc(m.deleted, func(d deletedObject) bool { return d.UID == id })
+		delete(m.wasDel, id)
+	}
 }
 
 func (m *metaStore) remove(plural, klass, uid, by, at string) {
@@ -84,6 +91,7 @@ func (m *metaStore) remove(plural, klass, uid, by, at string) {
 		t.order = slices.Delete(t.order, i, i+1)
 	}
 	code, _ := o["code"].(string)
+	m.wasDel[uid] = true
 	m.deleted = append(m.deleted, deletedObject{UID: uid, Code: code, DeletedAt: at, DeletedBy: by, Klass: klass})
 }
 

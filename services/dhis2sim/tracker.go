@@ -12,6 +12,11 @@ import (
 // insertion order for stable paging. Deleted objects stay with deleted=true.
 type trackerStore struct {
 	kinds map[string]*trackerKind
+	// children indexes enrollments by tracked entity, events by enrollment and relationships by the
+	// UID of each side: "enrollments\x00<te>", "events\x00<en>", "relationships\x00<uid>".
+	children map[string][]string
+	// attrOwner maps "<attribute>\x00<value>" to the tracked entity holding it (E1064 unique checks).
+	attrOwner map[string]string
 }
 
 type trackerKind struct {
@@ -28,7 +33,7 @@ var trackerKinds = []struct{ plural, idField, trackerType string }{
 }
 
 func newTrackerStore() *trackerStore {
-	t := &trackerStore{kinds: map[string]*trackerKind{}}
+	t := &trackerStore{kinds: map[string]*trackerKind{}, children: map[string][]string{}, attrOwner: map[string]string{}}
 	for _, k := range trackerKinds {
 		t.kinds[k.plural] = &trackerKind{objs: map[string]map[string]any{}}
 	}
@@ -42,10 +47,95 @@ func (t *trackerStore) get(plural, id string) (map[string]any, bool) {
 
 func (t *trackerStore) put(plural, id string, o map[string]any) {
 	k := t.kinds[plural]
-	if _, ok := k.objs[id]; !ok {
+	old, existed := k.objs[id]
+	if !existed {
 		k.order = append(k.order, id)
+		for _, parent := range trackerParents(plural, o) {
+			key := plural + "\x00" + parent
+			t.children[key] = append(t.children[key], id)
+		}
+	}
+	if plural == "trackedEntities" {
+		if existed {
+			for _, a := range asList(old["attributes"]) {
+				if m, ok := a.(map[string]any); ok {
+					key := uidOf(m["attribute"]) + "\x00" + fmt.Sprint(m["value"])
+					if t.attrOwner[key] == id {
+						delete(t.attrOwner, key)
+					}
+				}
+			}
+		}
+		if d, _ := o["deleted"].(bool); !d {
+			for _, a := range asList(o["attributes"]) {
+				if m, ok := a.(map[string]any); ok {
+					t.attrOwner[uidOf(m["attribute"])+"\x00"+fmt.Sprint(m["value"])] = id
+				}
+			}
+		}
 	}
 	k.objs[id] = o
+}
+
+// trackerParents returns the UIDs an object is indexed under: its tracked entity (enrollments), its
+// enrollment (events), or both sides (relationships).
+func trackerParents(plural string, o map[string]any) []string {
+	switch plural {
+	case "enrollments":
+		if te, _ := o["trackedEntity"].(string); te != "" {
+			return []string{te}
+		}
+	case "events":
+		if en, _ := o["enrollment"].(string); en != "" {
+			return []string{en}
+		}
+	case "relationships":
+		return relationshipSides(o)
+	}
+	return nil
+}
+
+// relationshipSides returns the UIDs of a relationship's from and to items.
+func relationshipSides(o map[string]any) []string {
+	var out []string
+	for _, side := range []string{"from", "to"} {
+		if _, id := relationshipItem(o[side]); id != "" {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// relationshipItem returns the kind (trackedEntity, enrollment, event) and UID of a relationship item, whose
+// reference is a string or an object ({"trackedEntity":{"trackedEntity":"uid"}}).
+func relationshipItem(v any) (string, string) {
+	item, _ := v.(map[string]any)
+	for _, k := range []string{"trackedEntity", "enrollment", "event"} {
+		ref, ok := item[k]
+		if !ok {
+			continue
+		}
+		if m, isMap := ref.(map[string]any); isMap {
+			id, _ := m[k].(string)
+			return k, id
+		}
+		id, _ := ref.(string)
+		return k, id
+	}
+	return "", ""
+}
+
+// childrenOf returns the objects of a kind indexed under a parent UID, live ones only unless withDeleted.
+func (t *trackerStore) childrenOf(plural, parent string, withDeleted bool) []map[string]any {
+	var out []map[string]any
+	for _, id := range t.children[plural+"\x00"+parent] {
+		o := t.kinds[plural].objs[id]
+		if d, _ := o["deleted"].(bool); d && !withDeleted {
+			continue
+		}
+		out = append(out, o)
+	}
+	return out
 }
 
 // TrackerCount returns the number of live (not deleted) objects of a tracker kind: "trackedEntities",
@@ -280,15 +370,17 @@ type trackerObjReport struct {
 }
 
 type trackerReport struct {
-	status  string
-	stats   importStats
-	errors  []trackerError
-	perType map[string]*importStats
-	objects map[string][]trackerObjReport
+	status   string
+	stats    importStats
+	errors   []trackerError
+	warnings []trackerError
+	perType  map[string]*importStats
+	objects  map[string][]trackerObjReport
 }
 
 // importTracker validates the bundle (tracked entities, then enrollments, events, relationships) and commits
-// it unless atomicMode=ALL found errors or importMode=VALIDATE.
+// it unless atomicMode=ALL found errors or importMode=VALIDATE. With atomicMode=OBJECT, the children of a
+// refused object are refused too (E5000, PersistablesFilter): nothing is committed under a missing parent.
 func (s *Server) importTracker(b trackerBundle, p trackerParams) *trackerReport {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -306,37 +398,52 @@ func (s *Server) importTracker(b trackerBundle, p trackerParams) *trackerReport 
 			inPayload[k.plural][id] = true
 		}
 	}
+	ctx := newTrackerCtx(b)
 	type pending struct {
-		plural, id string
-		obj        map[string]any
-		exists     bool
-		ok         bool
+		plural, tt, id string
+		obj            map[string]any
+		exists         bool
+		skip           bool // refused with a warning only (E4015): ignored, not an error
+		report         int  // index in rep.objects[tt]
 	}
-	var all []pending
+	var all []*pending
+	failed := map[string]bool{} // "<plural>\x00<uid>" of refused objects
 	for _, k := range trackerKinds {
 		for i, o := range b[k.plural] {
 			id, _ := o[k.idField].(string)
 			existing, exists := s.track.get(k.plural, id)
+			wasDeleted := false
 			if exists {
 				if d, _ := existing["deleted"].(bool); d {
-					exists = false
+					exists, wasDeleted, existing = false, true, nil
 				}
 			}
-			errs := s.validateTracker(k.plural, k.trackerType, id, o, exists, p, inPayload)
+			errs, warns := s.validateTracker(k.plural, k.trackerType, id, o, existing, exists, wasDeleted, p, inPayload, ctx)
+			pd := &pending{plural: k.plural, tt: k.trackerType, id: id, obj: o, exists: exists, skip: len(warns) > 0 && len(errs) == 0}
+			if len(errs) == 0 && p.AtomicMode == "OBJECT" {
+				if pt, pid := s.failedParent(k.plural, o, failed); pid != "" {
+					errs = append(errs, s.trackerErr("E5000", k.trackerType, id, fmt.Sprintf("\"%s\" `%s` cannot be persisted because \"%s\" `%s` referenced by it cannot be persisted.",
+						k.trackerType, id, pt, pid), k.trackerType, id, pt, pid))
+				}
+			}
+			if len(errs) > 0 {
+				failed[k.plural+"\x00"+id] = true
+			}
 			rep.errors = append(rep.errors, errs...)
+			rep.warnings = append(rep.warnings, warns...)
+			pd.report = len(rep.objects[k.trackerType])
 			rep.objects[k.trackerType] = append(rep.objects[k.trackerType], trackerObjReport{trackerType: k.trackerType, uid: id, index: i, errors: errs})
-			all = append(all, pending{plural: k.plural, id: id, obj: o, exists: exists, ok: len(errs) == 0})
+			all = append(all, pd)
 		}
 	}
 	anyErr := len(rep.errors) > 0
 	commit := p.ImportMode == "COMMIT" && !(anyErr && p.AtomicMode == "ALL")
 	now := s.nowString()
 	for _, pd := range all {
-		tt := trackerTypeOf(pd.plural)
-		st := rep.perType[tt]
+		st := rep.perType[pd.tt]
 		st.Total++
 		switch {
-		case !pd.ok || (anyErr && p.AtomicMode == "ALL"):
+		case failed[pd.plural+"\x00"+pd.id] || pd.skip || (anyErr && p.AtomicMode == "ALL"):
 			st.Ignored++
 			continue
 		case p.ImportStrategy == "DELETE":
@@ -350,6 +457,7 @@ func (s *Server) importTracker(b trackerBundle, p trackerParams) *trackerReport 
 			continue
 		}
 		if p.ImportStrategy == "DELETE" {
+			s.touchTrackerParents(pd.plural, s.trackerStored(pd.plural, pd.id), now)
 			s.deleteTracker(pd.plural, pd.id, now)
 			continue
 		}
@@ -362,15 +470,81 @@ func (s *Server) importTracker(b trackerBundle, p trackerParams) *trackerReport 
 		stored["updatedAt"] = now
 		stored["deleted"] = false
 		s.track.put(pd.plural, pd.id, stored)
+		s.touchTrackerParents(pd.plural, stored, now)
 	}
 	for _, k := range trackerKinds {
 		rep.stats.add(*rep.perType[k.trackerType])
 	}
 	if anyErr {
 		rep.status = "ERROR"
+	} else if len(rep.warnings) > 0 {
+		rep.status = "WARNING"
 	}
 	s.stats.imported(rep.stats.Created + rep.stats.Updated + rep.stats.Deleted)
 	return rep
+}
+
+func (s *Server) trackerStored(plural, id string) map[string]any {
+	o, _ := s.track.get(plural, id)
+	return o
+}
+
+// failedParent returns the type and UID of a refused object this one references: an enrollment's tracked
+// entity, an event's enrollment, either side of a relationship.
+func (s *Server) failedParent(plural string, o map[string]any, failed map[string]bool) (string, string) {
+	check := func(pl, id string) bool { return id != "" && failed[pl+"\x00"+id] }
+	switch plural {
+	case "enrollments":
+		if te, _ := o["trackedEntity"].(string); check("trackedEntities", te) {
+			return "TRACKED_ENTITY", te
+		}
+	case "events":
+		if en, _ := o["enrollment"].(string); check("enrollments", en) {
+			return "ENROLLMENT", en
+		}
+		if te, _ := o["trackedEntity"].(string); check("trackedEntities", te) {
+			return "TRACKED_ENTITY", te
+		}
+	case "relationships":
+		for _, side := range []string{"from", "to"} {
+			kind, id := relationshipItem(o[side])
+			pl := map[string]string{"trackedEntity": "trackedEntities", "enrollment": "enrollments", "event": "events"}[kind]
+			if check(pl, id) {
+				return trackerTypeOf(pl), id
+			}
+		}
+	}
+	return "", ""
+}
+
+// touchTrackerParents moves the updatedAt of the tracked entity (and enrollment) above a changed object:
+// DHIS2 bumps a tracked entity's lastUpdated when its enrollments, events or originating relationships
+// change, so a delta export by updatedAfter finds the entity again.
+func (s *Server) touchTrackerParents(plural string, o map[string]any, now string) {
+	if o == nil {
+		return
+	}
+	touch := func(pl, id string) {
+		if x, ok := s.track.get(pl, id); ok && id != "" {
+			x["updatedAt"] = now
+		}
+	}
+	switch plural {
+	case "enrollments":
+		te, _ := o["trackedEntity"].(string)
+		touch("trackedEntities", te)
+	case "events":
+		en, _ := o["enrollment"].(string)
+		touch("enrollments", en)
+		if e, ok := s.track.get("enrollments", en); ok {
+			te, _ := e["trackedEntity"].(string)
+			touch("trackedEntities", te)
+		}
+	case "relationships":
+		if kind, id := relationshipItem(o["from"]); kind == "trackedEntity" {
+			touch("trackedEntities", id)
+		}
+	}
 }
 
 func trackerTypeOf(plural string) string {
@@ -389,32 +563,54 @@ func (s *Server) deleteTracker(plural, id, now string) {
 		return
 	}
 	o["deleted"], o["updatedAt"] = true, now
+	if plural != "relationships" {
+		// Relationships of a deleted tracked entity, enrollment or event go with it (the stricter choice:
+		// see docs/dhis2-conformance.md).
+		for _, r := range s.track.childrenOf("relationships", id, false) {
+			r["deleted"], r["updatedAt"] = true, now
+		}
+	}
 	child := map[string]string{"trackedEntities": "enrollments", "enrollments": "events"}[plural]
 	if child == "" {
 		return
 	}
-	parentField := map[string]string{"trackedEntities": "trackedEntity", "enrollments": "enrollment"}[plural]
-	for cid, c := range s.track.kinds[child].objs {
-		if c[parentField] == id {
-			s.deleteTracker(child, cid, now)
-		}
+	for _, c := range s.track.childrenOf(child, id, false) {
+		cid, _ := c[trackerIDField(child)].(string)
+		s.deleteTracker(child, cid, now)
 	}
 }
 
-// validateTracker applies the tracker validation codes of ValidationCode.java (FACTS §6.4).
-func (s *Server) validateTracker(plural, tt, id string, o map[string]any, exists bool, p trackerParams, inPayload map[string]map[string]bool) []trackerError {
-	var errs []trackerError
-	add := func(code, msg string, args ...string) {
-		e := trackerError{Message: msg, ErrorCode: code, TrackerType: tt, UID: id}
-		if s.version.AtLeast(41) {
-			e.Args = append([]string{}, args...)
-		}
-		errs = append(errs, e)
+// trackerErr is one error report; args appear from 2.41.
+func (s *Server) trackerErr(code, tt, id, msg string, args ...string) trackerError {
+	e := trackerError{Message: msg, ErrorCode: code, TrackerType: tt, UID: id}
+	if s.version.AtLeast(41) {
+		e.Args = append([]string{}, args...)
 	}
+	return e
+}
+
+// deletedCodes are the "already deleted and cannot be modified" codes per kind (ValidationCode E1114,
+// E1113, E1082, E4017): a soft-deleted UID is never re-created.
+var deletedCodes = map[string]struct{ code, name string }{
+	"trackedEntities": {"E1114", "TrackedEntity"}, "enrollments": {"E1113", "Enrollment"},
+	"events": {"E1082", "Event"}, "relationships": {"E4017", "Relationship"},
+}
+
+// validateTracker applies the tracker validation codes of ValidationCode.java (FACTS §6.4); it returns the
+// errors and the warnings (a warning alone leaves the object unchanged, as E4015 does).
+func (s *Server) validateTracker(plural, tt, id string, o, stored map[string]any, exists, wasDeleted bool, p trackerParams,
+	inPayload map[string]map[string]bool, ctx *trackerCtx) ([]trackerError, []trackerError) {
+	var errs, warns []trackerError
+	add := func(code, msg string, args ...string) { errs = append(errs, s.trackerErr(code, tt, id, msg, args...)) }
 	str := func(k string) string { v, _ := o[k].(string); return v }
 	if id != "" && !isUID(id) {
 		add("E1048", fmt.Sprintf("Object: `%s`, uid: `%s`, has an invalid uid format.", tt, id), tt, id)
-		return errs
+		return errs, nil
+	}
+	if wasDeleted && p.ImportStrategy != "DELETE" {
+		d := deletedCodes[plural]
+		add(d.code, fmt.Sprintf("%s: `%s`, is already deleted and cannot be modified.", d.name, id), id)
+		return errs, nil
 	}
 	liveTracker := func(pl, oid string) bool {
 		if inPayload[pl][oid] {
@@ -449,12 +645,12 @@ func (s *Server) validateTracker(plural, tt, id string, o map[string]any, exists
 		switch {
 		case p.ImportStrategy == "CREATE" && exists:
 			add("E1002", fmt.Sprintf("TrackedEntity: `%s`, already exists.", id), id)
-			return errs
+			return errs, nil
 		case (p.ImportStrategy == "UPDATE" || p.ImportStrategy == "DELETE") && !exists:
 			add("E1063", fmt.Sprintf("TrackedEntity: `%s`, does not exist.", id), id)
-			return errs
+			return errs, nil
 		case p.ImportStrategy == "DELETE":
-			return errs
+			return errs, nil
 		}
 		if t := str("trackedEntityType"); !existsMeta("trackedEntityTypes", t) {
 			add("E1005", fmt.Sprintf("Could not find TrackedEntityType: `%s`.", t), t)
@@ -462,16 +658,17 @@ func (s *Server) validateTracker(plural, tt, id string, o map[string]any, exists
 		if ou := str("orgUnit"); !existsMeta("organisationUnits", ou) {
 			add("E1049", fmt.Sprintf("Could not find OrganisationUnit: `%s`, linked to Tracked Entity.", ou), ou)
 		}
+		s.trackedEntityContent(id, o, stored, add)
 	case "enrollments":
 		switch {
 		case p.ImportStrategy == "CREATE" && exists:
 			add("E1080", fmt.Sprintf("Enrollment: `%s`, already exists.", id), id)
-			return errs
+			return errs, nil
 		case (p.ImportStrategy == "UPDATE" || p.ImportStrategy == "DELETE") && !exists:
 			add("E1081", fmt.Sprintf("Enrollment: `%s`, does not exist.", id), id)
-			return errs
+			return errs, nil
 		case p.ImportStrategy == "DELETE":
-			return errs
+			return errs, nil
 		}
 		prg, ou, te := str("program"), str("orgUnit"), str("trackedEntity")
 		if !existsMeta("programs", prg) {
@@ -485,16 +682,19 @@ func (s *Server) validateTracker(plural, tt, id string, o map[string]any, exists
 		if !liveTracker("trackedEntities", te) {
 			add("E1068", fmt.Sprintf("Could not find TrackedEntity: `%s`, linked to Enrollment.", te), te)
 		}
+		if prgObj, ok := s.meta.get("programs", prg); ok {
+			s.enrollmentContent(id, o, prgObj, ctx, add)
+		}
 	case "events":
 		switch {
 		case p.ImportStrategy == "CREATE" && exists:
 			add("E1030", fmt.Sprintf("Event: `%s`, already exists.", id), id)
-			return errs
+			return errs, nil
 		case (p.ImportStrategy == "UPDATE" || p.ImportStrategy == "DELETE") && !exists:
 			add("E1032", fmt.Sprintf("Event: `%s`, do not exist.", id), id)
-			return errs
+			return errs, nil
 		case p.ImportStrategy == "DELETE":
-			return errs
+			return errs, nil
 		}
 		prg, ps, ou, en := str("program"), str("programStage"), str("orgUnit"), str("enrollment")
 		stage, stageOK := s.meta.get("programStages", ps)
@@ -515,6 +715,11 @@ func (s *Server) validateTracker(plural, tt, id string, o map[string]any, exists
 		} else if prgOK && !programHasOU(prg, ou) {
 			add("E1029", fmt.Sprintf("Event OrganisationUnit: `%s`, and Program: `%s`, don't match.", ou, prg), ou, prg)
 		}
+		if stageOK {
+			s.eventContent(o, stored, stage, add)
+		} else {
+			s.eventContent(o, stored, nil, add)
+		}
 		if prgOK && program["programType"] == "WITH_REGISTRATION" {
 			if en == "" {
 				add("E1033", fmt.Sprintf("Event: `%s`, Enrollment value is NULL.", id), id)
@@ -527,7 +732,16 @@ func (s *Server) validateTracker(plural, tt, id string, o map[string]any, exists
 			if !exists {
 				add("E4005", fmt.Sprintf("Relationship: `%s` do not exist.", id), id)
 			}
-			return errs
+			return errs, nil
+		}
+		if exists {
+			// Relationships are never updated: an existing one is reported and left as it is.
+			warns = append(warns, s.trackerErr("E4015", tt, id, fmt.Sprintf("Relationship: `%s`, already exists.", id), id))
+			return nil, warns
+		}
+		if dup := s.duplicateRelationship(id, o); dup != "" {
+			l := relationshipLink(o)
+			add("E4018", fmt.Sprintf("Relationship: `%s`, linking %s: `%s` to %s: `%s` already exists.", id, l[0], l[1], l[2], l[3]), id, l[0], l[1], l[2], l[3])
 		}
 		rt := str("relationshipType")
 		if !existsMeta("relationshipTypes", rt) {
@@ -555,7 +769,7 @@ func (s *Server) validateTracker(plural, tt, id string, o map[string]any, exists
 			}
 		}
 	}
-	return errs
+	return errs, warns
 }
 
 // trackerReportJSON renders the import report of the simulated version (FACTS §6.3): 2.36–2.39 have
@@ -568,7 +782,11 @@ func (s *Server) trackerReportJSON(r *trackerReport, p trackerParams) *orderedOb
 	if errs == nil {
 		errs = []trackerError{}
 	}
-	o.set("validationReport", (&orderedObject{}).set("errorReports", errs).set("warningReports", []any{}))
+	warns := r.warnings
+	if warns == nil {
+		warns = []trackerError{}
+	}
+	o.set("validationReport", (&orderedObject{}).set("errorReports", errs).set("warningReports", warns))
 	o.set("stats", r.stats)
 	if !s.version.AtLeast(41) {
 		o.set("timingsStats", map[string]any{"timers": map[string]string{"preheat": "0,001000 sec.",
@@ -636,20 +854,13 @@ func (s *Server) handleTrackerExport(q *req, plural, id string) {
 		s.trackerBadRequest(q, err.Error())
 		return
 	}
-	filters := trackerFilters(qv, s.version)
-	s.mu.RLock()
-	var matched []map[string]any
-	k := s.track.kinds[plural]
 	includeDeleted := strings.EqualFold(qv.Get("includeDeleted"), "true")
-	for _, oid := range k.order {
-		o := k.objs[oid]
-		if d, _ := o["deleted"].(bool); d && !includeDeleted {
-			continue
-		}
-		if !filters(o) {
-			continue
-		}
-		matched = append(matched, o)
+	s.mu.RLock()
+	matched, xerr := s.trackerSelect(plural, qv, includeDeleted)
+	if xerr != nil {
+		s.mu.RUnlock()
+		writeError(q.w, xerr.code, xerr.msg)
+		return
 	}
 	totalPages := strings.EqualFold(qv.Get("totalPages"), "true")
 	from, to, pager := pg.window(len(matched), pageURL(baseURL(q.r), q.r.URL.Path, qv))
@@ -708,8 +919,61 @@ func trackerSingular(plural string) string {
 	return "Relationship"
 }
 
-// trackerFilters builds the export filter from the query: program, orgUnit(s), trackedEntity(s),
-// enrollment(s), event(s), programStage, updatedAfter/updatedBefore. UID lists take "," (2.41+) or ";".
+// trackerSelect returns the objects an export request selects, or the error DHIS2 answers it with.
+// Relationships are read per tracked entity, enrollment or event, with no date filter; tracked entities
+// by programme ownership (only entities enrolled in the programme) and owner org unit.
+func (s *Server) trackerSelect(plural string, qv map[string][]string, includeDeleted bool) ([]map[string]any, *exportError) {
+	if plural == "relationships" {
+		_, id, xerr := s.relationshipQuery(qv)
+		if xerr != nil {
+			return nil, xerr
+		}
+		return s.track.childrenOf("relationships", id, includeDeleted), nil
+	}
+	sel, xerr := s.readOUSelection(qv)
+	if xerr != nil {
+		return nil, xerr
+	}
+	program := firstParam(qv, "program")
+	if plural == "trackedEntities" {
+		if xerr := s.checkTrackedEntityQuery(qv, sel); xerr != nil {
+			return nil, xerr
+		}
+	}
+	inScope := s.ouMatcher(sel)
+	filters := trackerFilters(qv, s.version)
+	tet := firstParam(qv, "trackedEntityType")
+	var matched []map[string]any
+	k := s.track.kinds[plural]
+	for _, oid := range k.order {
+		o := k.objs[oid]
+		if d, _ := o["deleted"].(bool); d && !includeDeleted {
+			continue
+		}
+		if !filters(o) {
+			continue
+		}
+		if plural == "trackedEntities" {
+			if program != "" && !s.enrolledIn(o, program, includeDeleted) {
+				continue
+			}
+			if tet != "" && o["trackedEntityType"] != tet {
+				continue
+			}
+			if !inScope(s.ownerOrgUnit(o, program)) {
+				continue
+			}
+		} else if ou, _ := o["orgUnit"].(string); !inScope(ou) {
+			continue
+		}
+		matched = append(matched, o)
+	}
+	return matched, nil
+}
+
+// trackerFilters builds the export filter from the query: program, trackedEntity(s), enrollment(s),
+// event(s), programStage, updatedAfter/updatedBefore. UID lists take "," (2.41+) or ";". Org units are
+// selected by the caller (ouMatcher).
 func trackerFilters(qv map[string][]string, v Version) func(map[string]any) bool {
 	list := func(names ...string) map[string]bool {
 		var out map[string]bool
@@ -732,7 +996,6 @@ func trackerFilters(qv map[string][]string, v Version) func(map[string]any) bool
 		return ""
 	}
 	program, stage := one("program"), one("programStage")
-	ous := list("orgUnit", "orgUnits")
 	tes := list("trackedEntity", "trackedEntities")
 	ens := list("enrollment", "enrollments")
 	evs := list("event", "events")
@@ -743,9 +1006,6 @@ func trackerFilters(qv map[string][]string, v Version) func(map[string]any) bool
 			return false
 		}
 		if stage != "" && get("programStage") != stage {
-			return false
-		}
-		if ous != nil && !ous[get("orgUnit")] {
 			return false
 		}
 		if tes != nil && !tes[get("trackedEntity")] {
@@ -768,34 +1028,43 @@ func trackerFilters(qv map[string][]string, v Version) func(map[string]any) bool
 }
 
 // trackerView renders a stored object for export: tracked entities embed their enrollments (and those their
-// events) when fields asks for them, as fields=*,enrollments[*,events[*]] does.
+// events) when fields asks for them, as fields=*,enrollments[*,events[*]] does, and their live
+// relationships when fields names relationships.
 func (s *Server) trackerView(plural string, o map[string]any, qv map[string][]string) map[string]any {
 	out := copyObj(o)
 	fields := strings.Join(qv["fields"], ",")
+	id, _ := o[trackerIDField(plural)].(string)
 	if plural == "trackedEntities" && strings.Contains(fields, "enrollments") {
-		var ens []any
-		for _, eid := range s.track.kinds["enrollments"].order {
-			en := s.track.kinds["enrollments"].objs[eid]
-			if en["trackedEntity"] == o["trackedEntity"] && en["deleted"] != true {
-				ens = append(ens, s.trackerView("enrollments", en, map[string][]string{"fields": {"events"}}))
-			}
-		}
-		if ens == nil {
-			ens = []any{}
+		ens := []any{}
+		for _, en := range s.track.childrenOf("enrollments", id, false) {
+			ens = append(ens, s.trackerView("enrollments", en, map[string][]string{"fields": {"events"}}))
 		}
 		out["enrollments"] = ens
 	}
 	if plural == "enrollments" && strings.Contains(fields, "events") {
 		evs := []any{}
-		for _, id := range s.track.kinds["events"].order {
-			ev := s.track.kinds["events"].objs[id]
-			if ev["enrollment"] == o["enrollment"] && ev["deleted"] != true {
-				evs = append(evs, copyObj(ev))
-			}
+		for _, ev := range s.track.childrenOf("events", id, false) {
+			evs = append(evs, copyObj(ev))
 		}
 		out["events"] = evs
 	}
+	if strings.Contains(fields, "relationships") && plural != "relationships" {
+		rels := []any{}
+		for _, r := range s.track.childrenOf("relationships", id, false) {
+			rels = append(rels, copyObj(r))
+		}
+		out["relationships"] = rels
+	}
 	return out
+}
+
+func trackerIDField(plural string) string {
+	for _, k := range trackerKinds {
+		if k.plural == plural {
+			return k.idField
+		}
+	}
+	return ""
 }
 
 // routeLegacyTracker serves the legacy /api/events and /api/trackedEntityInstances reads on versions that
@@ -825,6 +1094,7 @@ func (s *Server) routeLegacyTracker(q *req, segs []string) bool {
 		"updatedAt": "lastUpdated", "completedAt": "completedDate", "trackedEntity": "trackedEntityInstance",
 		"enrolledAt": "enrollmentDate"}
 	filters := trackerFilters(qv, s.version)
+	legacyOUs := uidList(qv, "orgUnit", "ou")
 	since := qv.Get("lastUpdatedStartDate")
 	s.mu.RLock()
 	k := s.track.kinds[plural]
@@ -835,6 +1105,9 @@ func (s *Server) routeLegacyTracker(q *req, segs []string) bool {
 			continue
 		}
 		if !filters(o) {
+			continue
+		}
+		if ou, _ := o["orgUnit"].(string); legacyOUs != nil && !legacyOUs[ou] {
 			continue
 		}
 		if since != "" {

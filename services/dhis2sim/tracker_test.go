@@ -135,7 +135,8 @@ func TestTrackerExportPagingPerVersion(t *testing.T) {
 			_, c := newClient(t, v)
 			c.json("POST", "/api/metadata", trackerFixture, 200)
 			c.json("POST", "/api/tracker?async=false", nestedTE, 200)
-			m := c.json("GET", "/api/tracker/trackedEntities?orgUnit=ouTrk000001&pageSize=1&totalPages=true", nil, 200)
+			ouParam := map[bool]string{true: "orgUnits", false: "orgUnit"}[v >= "2.41"]
+			m := c.json("GET", "/api/tracker/trackedEntities?trackedEntityType=tetPerson01&"+ouParam+"=ouTrk000001&pageSize=1&totalPages=true", nil, 200)
 			_, instances := m["instances"]
 			_, plural := m["trackedEntities"]
 			_, pager := m["pager"]

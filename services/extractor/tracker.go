@@ -22,8 +22,10 @@ const (
 // none: tracker requests do best at 200–500 entities (PERFORMANCE.md, tracker).
 const DefaultTrackerPageSize = 200
 
-// trackerFields asks for each tracked entity's attributes and its enrollments with their events.
-const trackerFields = "*,enrollments[*,events[*]]"
+// trackerFields asks for each tracked entity's attributes, its enrollments with their events, and its
+// relationships: DHIS2 serves relationships only per entity (an unfiltered /api/tracker/relationships is a
+// 400 in every version), so they are read with the entities instead of one request per entity.
+const trackerFields = "*,enrollments[*,events[*]],relationships[*]"
 
 // trackedEntityServerFields are the properties of tracked entities, enrollments and their attributes that
 // DHIS2 manages itself (FACTS.md §6.8): the destination sets its own. Programme ownership follows the
@@ -39,8 +41,15 @@ func isTrackerStep(resources []string) bool {
 
 // tracker streams the tracked entities of the source's programmes with registration (params.programs narrows
 // them), each with its enrollments and their events, from /api/tracker/trackedEntities, with
-// updatedAfter=<params.since> on delta runs; then every relationship. A tracked entity enrolled in several
-// programmes is sent once, with all its enrollments.
+// updatedAfter=<params.since> on delta runs; then their relationships. A tracked entity enrolled in several
+// programmes is sent once, with all its enrollments. Without configured org units the export asks for every
+// org unit the user can read (ouMode=ACCESSIBLE on 2.36–2.40, which refuse a request with neither; the
+// client's version table decides).
+//
+// Relationships come with the entities (fields=relationships), each once however many entities share it,
+// and are published after every entity so that the destination holds both ends. DHIS2 has no updatedAfter
+// on relationships: a delta run finds new ones through their entities, whose updatedAt moves when an
+// originating relationship changes (docs tracker.md).
 func (e *extraction) tracker(ctx context.Context) error {
 	programs, err := e.programsOfType(ctx, "WITH_REGISTRATION")
 	if err != nil {
@@ -54,6 +63,7 @@ func (e *extraction) tracker(ctx context.Context) error {
 	orgUnits := splitList(params["orgUnits"])
 	packer := batch.Packer{MaxItems: pageSize}
 	seen := map[string]bool{}
+	rels := relationshipSet{seen: map[string]bool{}}
 	for _, prg := range programs {
 		q := dhis2.TrackerQuery{Program: prg, UpdatedAfter: params["since"], PageSize: min(pageSize, maxEventsPageSize),
 			Fields: trackerFields, Order: "createdAt:asc"}
@@ -64,6 +74,9 @@ func (e *extraction) tracker(ctx context.Context) error {
 		for raw, err := range e.client.ExportTracker(ctx, dhis2.TrackedEntities, q) {
 			if err != nil {
 				return fmt.Errorf("source: tracked entities of program %s: %w", prg, err)
+			}
+			if err := rels.addFrom(raw); err != nil {
+				return fmt.Errorf("source: relationships of program %s: %w", prg, err)
 			}
 			out, id, err := normalizeTrackedEntity(raw)
 			if err != nil {
@@ -86,25 +99,40 @@ func (e *extraction) tracker(ctx context.Context) error {
 	if err := e.pub.add(ctx, TrackedEntitiesResource, packer.Take()); err != nil {
 		return err
 	}
-	return e.relationships(ctx, pageSize)
+	return e.relationships(ctx, pageSize, rels.list)
 }
 
-// relationships streams the source's relationships after every tracked entity, so that the destination holds
-// both ends when it imports them. The export is unfiltered, as the simulator and 2.36–2.40 serve it; DHIS2
-// 2.41+ asks for a trackedEntity, enrollment or event filter (see the README's limits).
-func (e *extraction) relationships(ctx context.Context, pageSize int) error {
+// relationshipSet collects the relationships embedded in tracked entities, once each.
+type relationshipSet struct {
+	seen map[string]bool
+	list []json.RawMessage
+}
+
+func (r *relationshipSet) addFrom(rawTE json.RawMessage) error {
+	var te struct {
+		Relationships []json.RawMessage `json:"relationships"`
+	}
+	if err := json.Unmarshal(rawTE, &te); err != nil {
+		return fmt.Errorf("a tracked entity is not a JSON object: %w", err)
+	}
+	for _, raw := range te.Relationships {
+		out, id, err := normalizeRelationship(raw)
+		if err != nil {
+			return err
+		}
+		if id != "" && r.seen[id] {
+			continue
+		}
+		r.seen[id] = true
+		r.list = append(r.list, out)
+	}
+	return nil
+}
+
+// relationships publishes the relationships read with the tracked entities, after every entity.
+func (e *extraction) relationships(ctx context.Context, pageSize int, list []json.RawMessage) error {
 	packer := batch.Packer{MaxItems: pageSize}
-	q := dhis2.TrackerQuery{UpdatedAfter: e.req.GetParams()["since"], PageSize: min(pageSize, maxEventsPageSize)}
-	n := 0
-	for raw, err := range e.client.ExportTracker(ctx, dhis2.Relationships, q) {
-		if err != nil {
-			return fmt.Errorf("source: relationships: %w", err)
-		}
-		out, err := normalizeRelationship(raw)
-		if err != nil {
-			return fmt.Errorf("source: relationships: %w", err)
-		}
-		n++
+	for _, out := range list {
 		e.pub.planned++
 		if packer.Add(out) {
 			if err := e.pub.add(ctx, RelationshipsResource, packer.Take()); err != nil {
@@ -112,7 +140,7 @@ func (e *extraction) relationships(ctx context.Context, pageSize int) error {
 			}
 		}
 	}
-	e.log.Info("relationships read", slog.Int("relationships", n))
+	e.log.Info("relationships read", slog.Int("relationships", len(list)))
 	return e.pub.add(ctx, RelationshipsResource, packer.Take())
 }
 
@@ -149,15 +177,34 @@ func normalizeTrackedEntity(raw json.RawMessage) (json.RawMessage, string, error
 	return out, id, err
 }
 
-// normalizeRelationship drops the server-managed properties of an exported relationship.
-func normalizeRelationship(raw json.RawMessage) (json.RawMessage, error) {
+// normalizeRelationship drops the server-managed properties of an exported relationship and reduces each
+// side to its reference ({"trackedEntity":{"trackedEntity":"uid"}}): an export may embed the whole entity
+// there. It returns the relationship's UID.
+func normalizeRelationship(raw json.RawMessage) (json.RawMessage, string, error) {
 	var rel map[string]any
 	if err := json.Unmarshal(raw, &rel); err != nil {
-		return nil, fmt.Errorf("a relationship is not a JSON object: %w", err)
+		return nil, "", fmt.Errorf("a relationship is not a JSON object: %w", err)
 	}
 	dropKeys(rel, []string{"createdAt", "updatedAt", "createdAtClient", "updatedAtClient", "created", "lastUpdated",
 		"href", "deleted", "relationshipName", "bidirectional"})
-	return json.Marshal(rel)
+	for _, side := range []string{"from", "to"} {
+		item, _ := rel[side].(map[string]any)
+		for _, k := range []string{"trackedEntity", "enrollment", "event"} {
+			ref, ok := item[k]
+			if !ok {
+				continue
+			}
+			id, _ := ref.(string)
+			if m, isMap := ref.(map[string]any); isMap {
+				id, _ = m[k].(string)
+			}
+			rel[side] = map[string]any{k: map[string]any{k: id}}
+			break
+		}
+	}
+	id, _ := rel["relationship"].(string)
+	out, err := json.Marshal(rel)
+	return out, id, err
 }
 
 func dropKeys(obj map[string]any, keys []string) {

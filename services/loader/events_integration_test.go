@@ -80,7 +80,7 @@ func addStrayEvent(t *testing.T, r *dataRig) string {
 	}
 	const uid = "EvStray0001"
 	ev := map[string]any{"event": uid, "program": program["id"], "programStage": stage, "orgUnit": stray,
-		"occurredAt": "2025-03-01T00:00:00.000", "status": "COMPLETED"}
+		"occurredAt": "2025-03-01T00:00:00.000", "status": "ACTIVE"} // not completed: its stage's compulsory values are not due yet
 	ir, err = r.srcC.ImportTracker(ctx, map[string]any{"events": []any{ev}}, dhis2.TrackerImportParams{ImportStrategy: "CREATE_AND_UPDATE", AtomicMode: "OBJECT"})
 	if err != nil || ir.Created != 1 {
 		t.Fatalf("stray event on the source: %v %+v", err, ir)

@@ -80,7 +80,7 @@ func TestTrackerProgramDataSync(t *testing.T) {
 
 	// On 2.41 a tracked entity keeps its attributes, enrollments carry none (FACTS.md §6.8).
 	for raw, err := range r.dstCs["dst"].ExportTracker(context.Background(), dhis2.TrackedEntities,
-		dhis2.TrackerQuery{PageSize: 1, Fields: "*,enrollments[*]"}) {
+		dhis2.TrackerQuery{TrackedEntityType: personType(t, r), PageSize: 1, Fields: "*,enrollments[*]"}) {
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -97,5 +97,46 @@ func TestTrackerProgramDataSync(t *testing.T) {
 			t.Errorf("destination tracked entity %s", raw)
 		}
 		break
+	}
+}
+
+// personType is the UID of the demo's tracked entity type.
+func personType(t *testing.T, r *dataRig) string {
+	t.Helper()
+	for _, o := range r.src.Objects("trackedEntityTypes") {
+		if id, _ := o["id"].(string); id != "" {
+			return id
+		}
+	}
+	t.Fatal("the source has no tracked entity type")
+	return ""
+}
+
+// TestTrackerSyncWithoutOrgUnits syncs tracker data with no org units configured from sources that refuse a
+// tracked-entity export without org units or ouMode (2.36–2.40: 409) and from 2.41+ sources, whose
+// relationships can only be read per entity: every tracked entity, enrollment, event and relationship
+// arrives.
+func TestTrackerSyncWithoutOrgUnits(t *testing.T) {
+	t.Parallel()
+	for _, pair := range [][2]string{{"2.36.0", "2.38.0"}, {"2.42.0", "2.39.0"}} {
+		t.Run(pair[0]+"_to_"+pair[1], func(t *testing.T) {
+			t.Parallel()
+			r := newDataRig(t, dataRigOptions{srcVersion: pair[0], dstVersions: map[string]string{"dst": pair[1]}, scale: demodata.Small})
+			c := r.gen.Counts()
+			want := map[string]int{"trackedEntities": c.TrackedEntities, "enrollments": c.Enrollments,
+				"events": c.TrackerEvents, "relationships": c.Relationships}
+			if c.Relationships == 0 {
+				t.Fatal("the demo has no relationships to sync")
+			}
+			res, conflicts := summed(t, r.runTracker("tr-noou", nil)["dst"])
+			if res.errors != 0 {
+				t.Fatalf("run %+v, conflicts %v", res, conflicts)
+			}
+			for k, n := range want {
+				if got := r.dsts["dst"].TrackerCount(k); got != n {
+					t.Errorf("destination holds %d %s, want %d", got, k, n)
+				}
+			}
+		})
 	}
 }

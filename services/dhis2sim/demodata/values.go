@@ -15,6 +15,11 @@ var (
 	decimalValues    [valueTableSize]string // 0.0 … ~250.0, one decimal
 	percentageValues [valueTableSize]string // 0 … 100
 	booleanValues    = [2]string{"false", "true"}
+	// Tables without zero, for data elements whose zeroIsSignificant is false: DHIS2 does not store their
+	// zeros (ValidationUtils.dataValueIsZeroAndInsignificant), so generating them would make the data set
+	// differ from what an import keeps.
+	decimalNonZero    [valueTableSize]string
+	percentageNonZero [valueTableSize]string
 )
 
 func init() {
@@ -28,6 +33,13 @@ func init() {
 		positiveValues[j] = strconv.Itoa(n + 1)
 		decimalValues[j] = strconv.FormatFloat(math.Round(math.Pow(2500, u)-1)/10, 'f', 1, 64)
 		percentageValues[j] = strconv.Itoa(int(math.Round(100 * math.Sqrt(u))))
+		decimalNonZero[j], percentageNonZero[j] = decimalValues[j], percentageValues[j]
+		if decimalNonZero[j] == "0.0" {
+			decimalNonZero[j] = "0.1"
+		}
+		if percentageNonZero[j] == "0" {
+			percentageNonZero[j] = "1"
+		}
 	}
 }
 
@@ -57,14 +69,23 @@ func (m *model) valueSourceFor(de dataElement) valueSource {
 	case vtIntPos:
 		return valueSource{table: positiveValues[:]}
 	case vtNumber:
+		if !de.zeroSig {
+			return valueSource{table: decimalNonZero[:]}
+		}
 		return valueSource{table: decimalValues[:]}
 	case vtPercentage:
+		if !de.zeroSig {
+			return valueSource{table: percentageNonZero[:]}
+		}
 		return valueSource{table: percentageValues[:]}
 	case vtBoolean:
 		return valueSource{table: booleanValues[:]}
 	case vtTrueOnly:
 		return valueSource{table: booleanValues[1:]}
 	default:
+		if !de.zeroSig {
+			return valueSource{table: positiveValues[:]}
+		}
 		return valueSource{table: countValues[:]}
 	}
 }

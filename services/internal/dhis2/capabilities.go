@@ -75,6 +75,14 @@ const (
 	FeatureEventChartsExported Feature = "event-charts-exported"
 	// FeatureSystemInfoFields: /api/system/info accepts ?fields= (§1.3).
 	FeatureSystemInfoFields Feature = "system-info-fields"
+	// FeatureTrackedEntityOrgUnitRequired: a tracked-entity export needs org units or ouMode
+	// ACCESSIBLE/CAPTURE/ALL, else 409 "At least one organisation unit must be specified"
+	// (DefaultTrackedEntityInstanceService.validate, TrackerTrackedEntitiesExportControllerTest);
+	// from 2.41 orgUnitMode defaults to ACCESSIBLE when no org unit is given (RequestParamsValidator).
+	FeatureTrackedEntityOrgUnitRequired Feature = "tracked-entity-org-unit-required"
+	// FeatureRelationshipsTeiParam: /api/tracker/relationships names the tracked entity "tei" (up to
+	// 2.41, deprecated there); 2.41+ reads "trackedEntity" (rel:2.41, rel:2.42).
+	FeatureRelationshipsTeiParam Feature = "relationships-tei-param"
 	// FeatureEventVisualizationsOnly: event charts and reports are synced as
 	// eventVisualizations; older targets get eventCharts/eventReports
 	// (§7 2.41; EyeSeeTea metadata-synchronization splits them for <2.41).
@@ -108,8 +116,10 @@ var features = map[Feature][]span{
 	FeatureEventChartsExported: {
 		before(39), between(v2(39), v3(39, 6)), between(v2(40), v3(40, 4)), between(v2(41), v3(41, 1)),
 	},
-	FeatureSystemInfoFields:        {from(42)},
-	FeatureEventVisualizationsOnly: {from(41)},
+	FeatureSystemInfoFields:             {from(42)},
+	FeatureTrackedEntityOrgUnitRequired: {before(41)},
+	FeatureRelationshipsTeiParam:        {before(41)},
+	FeatureEventVisualizationsOnly:      {from(41)},
 }
 
 // resources lists the metadata and API collections whose existence depends on
@@ -270,6 +280,23 @@ func (c Capabilities) TrackerParam(name string) string {
 		return renamed
 	}
 	return name
+}
+
+// TrackedEntityScopeAll is the org-unit mode a tracked-entity export sends when it selects no org unit:
+// every org unit the user can read. 2.36–2.40 refuse the request without one (409); 2.41+ default to it.
+func (c Capabilities) TrackedEntityScopeAll() string {
+	if c.Has(FeatureTrackedEntityOrgUnitRequired) {
+		return "ACCESSIBLE"
+	}
+	return ""
+}
+
+// RelationshipsEntityParam is the /api/tracker/relationships parameter naming a tracked entity.
+func (c Capabilities) RelationshipsEntityParam() string {
+	if c.Has(FeatureRelationshipsTeiParam) {
+		return "tei"
+	}
+	return "trackedEntity"
 }
 
 // TrackerUIDSeparator separates UIDs in list-valued tracker parameters.

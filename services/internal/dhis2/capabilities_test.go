@@ -1,6 +1,9 @@
 package dhis2
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestCapabilitiesTable(t *testing.T) {
 	type row struct {
@@ -53,5 +56,40 @@ func TestTrackerParamRenames(t *testing.T) {
 		if got := cur.TrackerParam(legacy); got != modern {
 			t.Errorf("2.41 %s = %s, want %s", legacy, got, modern)
 		}
+	}
+}
+
+// TestTrackerScopeAndRelationshipParamsPerVersion: a tracked-entity export without org units asks for every
+// accessible one where DHIS2 refuses it otherwise (2.36–2.40: ouMode=ACCESSIBLE; 2.41+ default to it), and a
+// relationships export names its entity with the version's parameter; an unfiltered one is refused before
+// any request (DHIS2 answers 400).
+func TestTrackerScopeAndRelationshipParamsPerVersion(t *testing.T) {
+	for _, v := range allVersions {
+		caps := CapabilitiesFor(MustParseVersion(v))
+		renamed := caps.Has(FeatureTrackerRenamedParams)
+		q := TrackerQuery{Program: "IpHINAT79UW"}.values(TrackedEntities, caps)
+		mode := q.Get("ouMode") + q.Get("orgUnitMode")
+		if want := map[bool]string{false: "ACCESSIBLE", true: ""}[renamed]; mode != want {
+			t.Errorf("%s: org-unit mode %q without org units, want %q (query %v)", v, mode, want, q)
+		}
+		q = TrackerQuery{Program: "IpHINAT79UW", OrgUnits: []string{"ImspTQPwCqd"}}.values(TrackedEntities, caps)
+		if q.Get("ouMode")+q.Get("orgUnitMode") != "" {
+			t.Errorf("%s: a mode was added to a query with org units: %v", v, q)
+		}
+		q = TrackerQuery{RelationshipsOf: "te000000001"}.values(Relationships, caps)
+		name := map[bool]string{false: "tei", true: "trackedEntity"}[renamed]
+		if q.Get(name) != "te000000001" || len(q[map[bool]string{false: "trackedEntity", true: "tei"}[renamed]]) != 0 {
+			t.Errorf("%s: relationships query %v, want %s", v, q, name)
+		}
+	}
+	c, err := New(Options{BaseURL: "http://127.0.0.1:1", Auth: Auth{Username: "admin", Password: "district"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, err := range c.ExportTracker(t.Context(), Relationships, TrackerQuery{}) {
+		if err == nil || !strings.Contains(err.Error(), "unfiltered relationships export") {
+			t.Errorf("unfiltered relationships export: %v", err)
+		}
+		break
 	}
 }

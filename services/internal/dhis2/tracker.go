@@ -22,10 +22,14 @@ type TrackerQuery struct {
 	UpdatedBefore  string
 	IncludeDeleted bool
 	// UIDs restricts the export to these objects (trackedEntities/events).
-	UIDs     []string
-	Fields   string // default "*"
-	Order    string
-	PageSize int // default 100
+	UIDs []string
+	// RelationshipsOf is the one tracked entity (or enrollment, event: RelationshipsKind) whose
+	// relationships a relationships export reads: DHIS2 refuses an unfiltered one with 400.
+	RelationshipsOf   string
+	RelationshipsKind TrackerKind
+	Fields            string // default "*"
+	Order             string
+	PageSize          int // default 100
 	// NoPaging asks for everything in one streamed response.
 	NoPaging bool
 	Extra    url.Values
@@ -39,8 +43,12 @@ func (q TrackerQuery) values(kind TrackerKind, caps Capabilities) url.Values {
 	if len(q.OrgUnits) > 0 {
 		v.Set(caps.TrackerParam("orgUnits"), strings.Join(q.OrgUnits, caps.TrackerUIDSeparator()))
 	}
-	if q.OrgUnitMode != "" {
-		v.Set(caps.TrackerParam("orgUnitMode"), q.OrgUnitMode)
+	mode := q.OrgUnitMode
+	if mode == "" && kind == TrackedEntities && len(q.OrgUnits) == 0 && len(q.UIDs) == 0 {
+		mode = caps.TrackedEntityScopeAll()
+	}
+	if mode != "" {
+		v.Set(caps.TrackerParam("orgUnitMode"), mode)
 	}
 	setIf(v, "updatedAfter", q.UpdatedAfter)
 	setIf(v, "updatedBefore", q.UpdatedBefore)
@@ -53,6 +61,16 @@ func (q TrackerQuery) values(kind TrackerKind, caps Capabilities) url.Values {
 			v.Set(caps.TrackerParam("events"), strings.Join(q.UIDs, caps.TrackerUIDSeparator()))
 		default:
 			v.Set(string(kind), strings.Join(q.UIDs, caps.TrackerUIDSeparator()))
+		}
+	}
+	if q.RelationshipsOf != "" {
+		switch q.RelationshipsKind {
+		case Enrollments:
+			v.Set("enrollment", q.RelationshipsOf)
+		case Events:
+			v.Set("event", q.RelationshipsOf)
+		default:
+			v.Set(caps.RelationshipsEntityParam(), q.RelationshipsOf)
 		}
 	}
 	fields := q.Fields
@@ -76,6 +94,9 @@ func (c *Client) ExportTracker(ctx context.Context, kind TrackerKind, q TrackerQ
 	case TrackedEntities, Enrollments, Events, Relationships:
 	default:
 		return errSeq(invalidInput("export tracker", "%q is not a tracker collection (trackedEntities, enrollments, events, relationships)", kind))
+	}
+	if kind == Relationships && q.RelationshipsOf == "" {
+		return errSeq(invalidInput("export relationships", "name the tracked entity, enrollment or event whose relationships to read (RelationshipsOf): DHIS2 refuses an unfiltered relationships export with 400, or read them with fields=relationships on the tracked-entity export"))
 	}
 	return func(yield func(json.RawMessage, error) bool) {
 		caps, err := c.Capabilities(ctx)
