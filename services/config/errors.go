@@ -15,31 +15,13 @@ import (
 // Errors of the config service. toStatus is the one place that turns them into gRPC codes.
 var (
 	ErrNotFound = errors.New("configuration not found")
-	ErrInvalid  = errors.New("invalid configuration")
+	// ErrInvalid is what errors.Is finds in an invalid configuration's *fielderr.InvalidError.
+	ErrInvalid = fielderr.ErrInvalid
 	// ErrNameTaken is returned when another configuration already has the name (compared case-insensitively).
 	ErrNameTaken = errors.New("a configuration with this name already exists")
 	// ErrRegistryUnavailable is returned when instance references cannot be checked.
 	ErrRegistryUnavailable = errors.New("instance registry unavailable")
 )
-
-// FieldViolation names a field by its lowerCamelCase path inside the configuration, as REST clients see it
-// (e.g. "schedule.cron", "destinationInstanceIds[1]"), and says what is wrong and what to do.
-type FieldViolation = fielderr.Violation
-
-// violations collects field violations while validating.
-type violations = fielderr.List
-
-// InvalidError lists every problem of a configuration at once. errors.Is(err, ErrInvalid) holds for it.
-type InvalidError struct {
-	Violations []FieldViolation
-}
-
-func (e *InvalidError) Error() string {
-	return "invalid configuration: " + violations(e.Violations).String()
-}
-
-// Is makes errors.Is(err, ErrInvalid) true.
-func (e *InvalidError) Is(target error) bool { return target == ErrInvalid }
 
 // NameTakenError says which name is taken. errors.Is(err, ErrNameTaken) holds for it.
 type NameTakenError struct {
@@ -68,13 +50,8 @@ func (e *RegistryUnavailableError) Unwrap() error { return e.Err }
 // Is makes errors.Is(err, ErrRegistryUnavailable) true.
 func (e *RegistryUnavailableError) Is(target error) bool { return target == ErrRegistryUnavailable }
 
-// invalid returns nil when nothing was added, else the violations as an *InvalidError.
-func invalid(vs violations) error {
-	if len(vs) == 0 {
-		return nil
-	}
-	return &InvalidError{Violations: vs}
-}
+// invalid returns nil when nothing was added, else the violations as a *fielderr.InvalidError.
+func invalid(vs fielderr.List) error { return fielderr.Invalid("configuration", vs) }
 
 // toStatus maps an error to a gRPC status. Unknown errors are logged with their cause and reported with a
 // generic message, so that internals never reach the caller.
@@ -83,14 +60,14 @@ func toStatus(ctx context.Context, log *slog.Logger, err error) error {
 		return nil
 	}
 	var (
-		invalid *InvalidError
+		invalid *fielderr.InvalidError
 		taken   *NameTakenError
 	)
 	switch {
 	case errors.As(err, &invalid):
-		return fielderr.Status(codes.InvalidArgument, invalid.Error(), invalid.Violations)
+		return invalid.Status()
 	case errors.As(err, &taken):
-		return fielderr.Status(codes.AlreadyExists, taken.Error(), []FieldViolation{{Field: "name", Description: taken.Error()}})
+		return fielderr.Status(codes.AlreadyExists, taken.Error(), []fielderr.Violation{{Field: "name", Description: taken.Error()}})
 	case errors.Is(err, ErrInvalid):
 		return status.Error(codes.InvalidArgument, err.Error())
 	case errors.Is(err, ErrNameTaken):

@@ -12,10 +12,12 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/dhis2sync/dhis2sync/services/platform/fielderr"
 )
 
 func TestToStatus(t *testing.T) {
-	invalid := &InvalidError{Violations: []FieldViolation{{Field: "schedule.cron", Description: "is required"}, {Field: "name", Description: "is too long"}}}
+	invalid := &fielderr.InvalidError{Violations: []fielderr.Violation{{Field: "schedule.cron", Description: "is required"}, {Field: "name", Description: "is too long"}}}
 	cases := []struct {
 		name       string
 		err        error

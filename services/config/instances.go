@@ -14,6 +14,7 @@ import (
 
 	configv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/config/v1"
 	instancev1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/instance/v1"
+	"github.com/dhis2sync/dhis2sync/services/platform/fielderr"
 )
 
 // InstanceGetter is the part of the instance registry's client that validation needs.
@@ -29,7 +30,7 @@ const lookupTimeout = 5 * time.Second
 // unknown, of the wrong role or, for an active configuration, inactive. An inactive configuration may point at
 // inactive instances, so that a configuration can be switched off after its instances were. Destinations are
 // not looked up when there are more than MaxDestinations (checkFields reports that), to bound the calls.
-func checkInstances(ctx context.Context, reg InstanceGetter, addr string, c *configv1.Config) (violations, error) {
+func checkInstances(ctx context.Context, reg InstanceGetter, addr string, c *configv1.Config) (fielderr.List, error) {
 	dsts := c.DestinationInstanceIds
 	if len(dsts) > MaxDestinations {
 		dsts = nil
@@ -44,7 +45,7 @@ func checkInstances(ctx context.Context, reg InstanceGetter, addr string, c *con
 	if err != nil {
 		return nil, err
 	}
-	var vs violations
+	var vs fielderr.List
 	if isUUID(c.SourceInstanceId) {
 		checkInstance(&vs, "sourceInstanceId", c.SourceInstanceId, found[c.SourceInstanceId], c.Active, true)
 	}
@@ -56,7 +57,7 @@ func checkInstances(ctx context.Context, reg InstanceGetter, addr string, c *con
 	return vs, nil
 }
 
-func checkInstance(vs *violations, field, id string, in *instancev1.Instance, active, source bool) {
+func checkInstance(vs *fielderr.List, field, id string, in *instancev1.Instance, active, source bool) {
 	role, flag, has := "destination", "isDestination", in.GetIsDestination()
 	if source {
 		role, flag, has = "source", "isSource", in.GetIsSource()

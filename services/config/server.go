@@ -11,6 +11,7 @@ import (
 	"github.com/jmoiron/sqlx"
 
 	configv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/config/v1"
+	"github.com/dhis2sync/dhis2sync/services/platform/fielderr"
 	"github.com/dhis2sync/dhis2sync/services/platform/grpcx"
 )
 
@@ -75,7 +76,7 @@ func (s *Server) ListConfigs(ctx context.Context, req *configv1.ListConfigsReque
 		f.InstanceID = id
 	}
 	if f.ExecutionMode != configv1.ExecutionMode_EXECUTION_MODE_UNSPECIFIED {
-		var vs violations
+		var vs fielderr.List
 		checkEnum(&vs, "executionMode", f.ExecutionMode)
 		if err := invalid(vs); err != nil {
 			return nil, toStatus(ctx, s.log, err)
@@ -143,7 +144,7 @@ func (s *Server) ValidateConfig(ctx context.Context, req *configv1.ValidateConfi
 // violations, or alone as a *NameTakenError.
 func (s *Server) check(ctx context.Context, c *configv1.Config) (*configv1.Config, error) {
 	out, err := s.validator.Validate(ctx, c)
-	var invalid *InvalidError
+	var invalid *fielderr.InvalidError
 	if err != nil && !errors.As(err, &invalid) {
 		return nil, err
 	}
@@ -158,7 +159,7 @@ func (s *Server) check(ctx context.Context, c *configv1.Config) (*configv1.Confi
 		return out, err
 	case invalid != nil:
 		nt := &NameTakenError{Name: out.Name}
-		invalid.Violations = append(invalid.Violations, FieldViolation{Field: "name", Description: nt.Error()})
+		invalid.Violations = append(invalid.Violations, fielderr.Violation{Field: "name", Description: nt.Error()})
 		sortViolations(invalid.Violations)
 		return nil, invalid
 	}
@@ -172,11 +173,11 @@ func (s *Server) logChange(ctx context.Context, msg string, c *configv1.Config) 
 }
 
 // parseID returns the id of a configuration (or, with what "instance", of an instance) in canonical form, or
-// an *InvalidError naming field.
+// an *fielderr.InvalidError naming field.
 func parseID(field, what, id string) (string, error) {
 	u, err := uuid.Parse(strings.TrimSpace(id))
 	if err != nil {
-		var vs violations
+		var vs fielderr.List
 		if id == "" {
 			vs.Addf(field, "is required: give the %s's id", what)
 		} else {

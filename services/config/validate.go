@@ -16,6 +16,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoreflect"
 
 	configv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/config/v1"
+	"github.com/dhis2sync/dhis2sync/services/platform/fielderr"
 )
 
 // Limits checked by validation (README.md lists them with the rules).
@@ -53,7 +54,7 @@ type Validator struct {
 }
 
 // Validate returns c with defaults applied (WithDefaults) when it is valid. Otherwise it returns an
-// *InvalidError listing every violation at once, in the order of the configuration's fields, or a
+// *fielderr.InvalidError listing every violation at once, in the order of the configuration's fields, or a
 // *RegistryUnavailableError when the instance references cannot be checked. Name uniqueness needs the store
 // and is the server's concern.
 func (v *Validator) Validate(ctx context.Context, c *configv1.Config) (*configv1.Config, error) {
@@ -70,7 +71,7 @@ func (v *Validator) Validate(ctx context.Context, c *configv1.Config) (*configv1
 
 // sortViolations orders violations like the configuration's fields (by proto field number of the top-level
 // field), keeping the order within a field.
-func sortViolations(vs violations) {
+func sortViolations(vs fielderr.List) {
 	fields := (&configv1.Config{}).ProtoReflect().Descriptor().Fields()
 	rank := func(path string) int {
 		top := path
@@ -82,13 +83,13 @@ func sortViolations(vs violations) {
 		}
 		return 0
 	}
-	slices.SortStableFunc(vs, func(a, b FieldViolation) int { return rank(a.Field) - rank(b.Field) })
+	slices.SortStableFunc(vs, func(a, b fielderr.Violation) int { return rank(a.Field) - rank(b.Field) })
 }
 
 // checkFields returns every problem of c that can be seen without the instance registry. c must already have
 // its defaults (WithDefaults), so that a zero value left here is an error rather than "unset".
-func checkFields(c *configv1.Config) violations {
-	var vs violations
+func checkFields(c *configv1.Config) fielderr.List {
+	var vs fielderr.List
 	checkName(&vs, c)
 	checkInstanceIDs(&vs, c)
 	checkEnum(&vs, "syncType", c.SyncType)
@@ -107,7 +108,7 @@ func checkFields(c *configv1.Config) violations {
 	return vs
 }
 
-func checkName(vs *violations, c *configv1.Config) {
+func checkName(vs *fielderr.List, c *configv1.Config) {
 	switch n := utf8.RuneCountInString(c.Name); {
 	case n == 0:
 		vs.Addf("name", `is required: give the configuration a short name, e.g. "Nightly metadata to the districts"`)
@@ -122,7 +123,7 @@ func checkName(vs *violations, c *configv1.Config) {
 }
 
 // checkInstanceIDs checks the shape of the instance references; checkInstances asks the registry about them.
-func checkInstanceIDs(vs *violations, c *configv1.Config) {
+func checkInstanceIDs(vs *fielderr.List, c *configv1.Config) {
 	if c.SourceInstanceId == "" {
 		vs.Addf("sourceInstanceId", "is required: choose the instance to copy from (one registered as a source)")
 	} else if !isUUID(c.SourceInstanceId) {
@@ -150,7 +151,7 @@ func checkInstanceIDs(vs *violations, c *configv1.Config) {
 	}
 }
 
-func checkFamilies(vs *violations, c *configv1.Config) {
+func checkFamilies(vs *fielderr.List, c *configv1.Config) {
 	for i, f := range c.MetadataFamilies {
 		field := fmt.Sprintf("metadataFamilies[%d]", i)
 		if f == configv1.MetadataFamily_METADATA_FAMILY_UNSPECIFIED {
@@ -170,7 +171,7 @@ func checkFamilies(vs *violations, c *configv1.Config) {
 // sends: to one kind of data, so that its order is obvious, and to runs a person starts or plans. Metadata is
 // refused: its steps run in DHIS2's dependency order, in which DHIS2 refuses to delete an object that others
 // still reference (E4030); metadata removed at the source reaches the destinations through deletion.propagate.
-func checkDelete(vs *violations, c *configv1.Config) {
+func checkDelete(vs *fielderr.List, c *configv1.Config) {
 	if c.ImportStrategy != configv1.ImportStrategy_IMPORT_STRATEGY_DELETE {
 		return
 	}
@@ -187,7 +188,7 @@ func checkDelete(vs *violations, c *configv1.Config) {
 	}
 }
 
-func checkFilters(vs *violations, f *configv1.Filters) {
+func checkFilters(vs *fielderr.List, f *configv1.Filters) {
 	checkUIDs(vs, "filters.orgUnitIds", f.OrgUnitIds)
 	checkUIDs(vs, "filters.programIds", f.ProgramIds)
 	checkUIDs(vs, "filters.dataSetIds", f.DataSetIds)
@@ -209,7 +210,7 @@ func checkFilters(vs *violations, f *configv1.Filters) {
 }
 
 // checkDate parses an optional date; ok is true only for a valid, non-empty one.
-func checkDate(vs *violations, field, s string) (t time.Time, ok bool) {
+func checkDate(vs *fielderr.List, field, s string) (t time.Time, ok bool) {
 	if s == "" {
 		return t, false
 	}
@@ -221,7 +222,7 @@ func checkDate(vs *violations, field, s string) (t time.Time, ok bool) {
 	return t, true
 }
 
-func checkUIDs(vs *violations, field string, uids []string) {
+func checkUIDs(vs *fielderr.List, field string, uids []string) {
 	for i, uid := range uids {
 		if !uidPattern.MatchString(uid) {
 			vs.Addf(fmt.Sprintf("%s[%d]", field, i), "%q is not a DHIS2 UID: %s", uid, uidExample)
@@ -229,7 +230,7 @@ func checkUIDs(vs *violations, field string, uids []string) {
 	}
 }
 
-func checkPolicies(vs *violations, p *configv1.Policies) {
+func checkPolicies(vs *fielderr.List, p *configv1.Policies) {
 	sharingOK := checkEnum(vs, "policies.sharing", p.Sharing)
 	usersOK := checkEnum(vs, "policies.userReferences", p.UserReferences)
 	keys := make([]string, 0, len(p.UserMapping))
@@ -260,7 +261,7 @@ func checkPolicies(vs *violations, p *configv1.Policies) {
 	}
 }
 
-func checkSizes(vs *violations, s *configv1.Sizes) {
+func checkSizes(vs *fielderr.List, s *configv1.Sizes) {
 	for _, f := range []struct {
 		field string
 		value int32
@@ -272,7 +273,7 @@ func checkSizes(vs *violations, s *configv1.Sizes) {
 	checkRange(vs, "sizes.maxInFlight", s.MaxInFlight, 1, MaxInFlightLimit, "requests in flight per destination (0 means the default, 2)")
 }
 
-func checkSchedule(vs *violations, c *configv1.Config) {
+func checkSchedule(vs *fielderr.List, c *configv1.Config) {
 	s := c.Schedule
 	switch {
 	case s.Cron == "" && c.ExecutionMode == configv1.ExecutionMode_EXECUTION_MODE_SCHEDULED:
@@ -292,21 +293,21 @@ func checkSchedule(vs *violations, c *configv1.Config) {
 	}
 }
 
-func checkAutoSync(vs *violations, a *configv1.AutoSync) {
+func checkAutoSync(vs *fielderr.List, a *configv1.AutoSync) {
 	checkRange(vs, "autoSync.pollIntervalSeconds", a.PollIntervalSeconds, MinPollSeconds, MaxPollSeconds, "seconds (0 means the default, 300)")
 	checkRange(vs, "autoSync.maxSyncsPerHour", a.MaxSyncsPerHour, 1, MaxSyncsPerHourLimit, "runs (0 means the default, 6)")
 	checkRange(vs, "autoSync.cooldownSeconds", a.CooldownSeconds, 1, MaxCooldownSeconds, "seconds (0 means the default, 900)")
 	checkRange(vs, "autoSync.disableAfterFailures", a.DisableAfterFailures, 1, MaxFailuresLimit, "consecutive failures (0 means the default, 5)")
 }
 
-func checkRange(vs *violations, field string, v, lo, hi int32, unit string) {
+func checkRange(vs *fielderr.List, field string, v, lo, hi int32, unit string) {
 	if v < lo || v > hi {
 		vs.Addf(field, "is %d: use %d to %d %s", v, lo, hi, unit)
 	}
 }
 
 // checkEnum reports an unset or unknown enum value, listing the valid names; it returns whether e is valid.
-func checkEnum(vs *violations, field string, e protoreflect.Enum) bool {
+func checkEnum(vs *fielderr.List, field string, e protoreflect.Enum) bool {
 	n := e.Number()
 	switch {
 	case n == 0:

@@ -11,6 +11,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	configv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/config/v1"
+	"github.com/dhis2sync/dhis2sync/services/platform/fielderr"
 )
 
 // validConfig is the smallest valid configuration; each case breaks one rule of it.
@@ -140,9 +141,9 @@ func TestValidateRules(t *testing.T) {
 			c := validConfig()
 			tc.change(c)
 			_, err := v.Validate(t.Context(), c)
-			var invalid *InvalidError
+			var invalid *fielderr.InvalidError
 			if !errors.As(err, &invalid) {
-				t.Fatalf("Validate error = %v, want *InvalidError", err)
+				t.Fatalf("Validate error = %v, want *fielderr.InvalidError", err)
 			}
 			if !errors.Is(err, ErrInvalid) {
 				t.Errorf("errors.Is(err, ErrInvalid) = false")
@@ -235,9 +236,9 @@ func TestValidateReportsEverything(t *testing.T) {
 		Active:                 true,
 	}
 	_, err := v.Validate(t.Context(), c)
-	var invalid *InvalidError
+	var invalid *fielderr.InvalidError
 	if !errors.As(err, &invalid) {
-		t.Fatalf("Validate error = %v, want *InvalidError", err)
+		t.Fatalf("Validate error = %v, want *fielderr.InvalidError", err)
 	}
 	var fields []string
 	for _, fv := range invalid.Violations {

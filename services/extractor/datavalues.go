@@ -11,12 +11,8 @@ import (
 	"github.com/dhis2sync/dhis2sync/services/internal/batch"
 	"github.com/dhis2sync/dhis2sync/services/internal/datawindow"
 	"github.com/dhis2sync/dhis2sync/services/internal/dhis2"
+	"github.com/dhis2sync/dhis2sync/services/internal/resource"
 )
-
-// DataValuesResource is the resource of aggregate data batches. A data step names it alone ("dataValues": every
-// data set of the source) or per data set ("dataValues:<dataSetUid>"), which gives each data set its own
-// watermark in the orchestrator.
-const DataValuesResource = "dataValues"
 
 // DefaultDataPageSize is the number of values per batch when the request gives no page size.
 const DefaultDataPageSize = 5000
@@ -24,12 +20,6 @@ const DefaultDataPageSize = 5000
 // dataSetsPerQuery bounds the data sets of one export request (URL length). A data element shared by data
 // sets of different requests is exported by each: imports are idempotent, so it is only repeated work.
 const dataSetsPerQuery = 50
-
-// IsDataValuesResource reports whether a step resource is aggregate data ("dataValues", "dataValues:<ds>",
-// or DHIS2's own name "dataValueSets").
-func IsDataValuesResource(r string) bool {
-	return r == DataValuesResource || r == "dataValueSets" || strings.HasPrefix(r, DataValuesResource+":")
-}
 
 // dataParams is what a data step reads, from its resources and params.
 type dataParams struct {
@@ -47,7 +37,7 @@ func parseDataParams(resources []string, params map[string]string) dataParams {
 		since: params["since"],
 	}
 	for _, r := range resources {
-		if ds, ok := strings.CutPrefix(r, DataValuesResource+":"); ok && ds != "" && !contains(p.dataSets, ds) {
+		if ds, ok := resource.DataSetOf(r); ok && !contains(p.dataSets, ds) {
 			p.dataSets = append(p.dataSets, ds)
 		}
 	}
@@ -175,7 +165,7 @@ func (e *extraction) dataValues(ctx context.Context) error {
 			slog.String("orgUnit", c.orgUnit), slog.Int("children", len(kids)), slog.String("error", err.Error()))
 		queue = append(splitChunk(c, kids), queue...)
 	}
-	return e.pub.add(ctx, DataValuesResource, packer.Take())
+	return e.pub.add(ctx, resource.DataValues, packer.Take())
 }
 
 // readChunk exports one chunk and packs its values; it returns how many values it published.
@@ -190,7 +180,7 @@ func (e *extraction) readChunk(ctx context.Context, p dataParams, c dataChunk, p
 		n++
 		e.pub.planned++
 		if packer.Add(raw) {
-			return e.pub.add(ctx, DataValuesResource, packer.Take())
+			return e.pub.add(ctx, resource.DataValues, packer.Take())
 		}
 		return nil
 	})

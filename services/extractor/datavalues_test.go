@@ -74,17 +74,6 @@ func TestSplittable(t *testing.T) {
 	}
 }
 
-func TestDataValuesResources(t *testing.T) {
-	for r, want := range map[string]bool{"dataValues": true, "dataValues:abc": true, "dataValueSets": true, "events": false, "dataSets": false} {
-		if got := IsDataValuesResource(r); got != want {
-			t.Errorf("%s: %v", r, got)
-		}
-	}
-	if k := stepKind([]string{"dataValues:abc"}, nil); k != kindData {
-		t.Errorf("dataValues:<ds> is a %s step", k)
-	}
-}
-
 func TestCompareValuesPerPeriod(t *testing.T) {
 	v := func(s string) storedValue { return storedValue{value: s} }
 	src := map[string]storedValue{"de|202401|ou|c|a": v("1"), "de|202402|ou|c|a": v("2"), "de|202403|ou|c|a": v("3")}

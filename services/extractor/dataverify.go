@@ -10,6 +10,7 @@ import (
 
 	extractorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/extractor/v1"
 	"github.com/dhis2sync/dhis2sync/services/internal/dhis2"
+	"github.com/dhis2sync/dhis2sync/services/internal/resource"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
@@ -22,10 +23,7 @@ import (
 // org units and the period window come from the configuration's filters, as the orchestrator plans them.
 // Memory holds one data set's values of one side at a time.
 func (x *Extractor) VerifyDataValues(ctx context.Context, req *extractorv1.VerifyStepRequest) (*extractorv1.VerifyStepResponse, error) {
-	cfg, err := ParseConfig(req.GetConfigJson())
-	if err != nil {
-		return nil, err
-	}
+	cfg := req.GetConfig()
 	src, err := x.clients.Get(ctx, req.GetSourceInstanceId())
 	if err != nil {
 		return nil, err
@@ -136,7 +134,7 @@ func compareValues(out *extractorv1.VerifyStepResponse, ds, dest string, source,
 		out.DifferenceCount++
 		out.Passed = false
 		if len(out.Differences) < limit {
-			out.Differences = append(out.Differences, &extractorv1.Difference{Resource: "dataValues:" + ds, Uid: key,
+			out.Differences = append(out.Differences, &extractorv1.Difference{Resource: resource.DataValuesOf(ds), Uid: key,
 				Kind: kind, DestinationInstanceId: dest, Detail: detail})
 		}
 	}
@@ -164,7 +162,7 @@ func compareValues(out *extractorv1.VerifyStepResponse, ds, dest string, source,
 	slices.Sort(names)
 	for _, pe := range names {
 		s := periods[pe]
-		check := &extractorv1.ResourceCheck{Resource: "dataValues:" + ds + ":" + pe, DestinationInstanceId: dest,
+		check := &extractorv1.ResourceCheck{Resource: resource.DataValuesOf(ds) + ":" + pe, DestinationInstanceId: dest,
 			SourceCount: int64(len(s.src)), DestinationCount: int64(len(s.dst)), SourceHash: linesHash(s.src),
 			DestinationHash: linesHash(s.dst)}
 		check.Equal = check.SourceCount == check.DestinationCount && check.SourceHash == check.DestinationHash

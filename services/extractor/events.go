@@ -9,10 +9,11 @@ import (
 
 	"github.com/dhis2sync/dhis2sync/services/internal/batch"
 	"github.com/dhis2sync/dhis2sync/services/internal/dhis2"
+	"github.com/dhis2sync/dhis2sync/services/internal/resource"
 )
 
 // EventsResource is the resource of event-programme batches.
-const EventsResource = "events"
+const EventsResource = resource.Events
 
 // DefaultEventsPageSize is the number of events per batch (and per export page) when the step gives none:
 // tracker imports do best at 200–500 objects per request (PERFORMANCE.md), and the loader posts at most 500.
@@ -28,20 +29,6 @@ var eventServerFields = []string{"createdAt", "updatedAt", "createdBy", "updated
 
 // dataValueServerFields are the same for each of an event's data values.
 var dataValueServerFields = []string{"createdAt", "updatedAt", "createdBy", "updatedBy", "storedBy", "created", "lastUpdated"}
-
-// isEventsStep reports whether a step carries event-programme events only (tracker steps carry trackedEntities,
-// enrollments or relationships as well; tracker.go reads those).
-func isEventsStep(resources []string) bool {
-	if !slices.Contains(resources, EventsResource) {
-		return false
-	}
-	for _, r := range resources {
-		if r != EventsResource {
-			return false
-		}
-	}
-	return true
-}
 
 // events streams the events of the source's event programmes (programType WITHOUT_REGISTRATION; the
 // configuration's programme filter params.programs narrows them) from /api/tracker/events into batches,

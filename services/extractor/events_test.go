@@ -35,14 +35,3 @@ func TestNormalizeEventDropsServerFields(t *testing.T) {
 		t.Error("a non-object event passed")
 	}
 }
-
-func TestIsEventsStep(t *testing.T) {
-	for _, c := range []struct {
-		res  []string
-		want bool
-	}{{[]string{"events"}, true}, {[]string{"events", "enrollments"}, false}, {[]string{"trackedEntities"}, false}, {[]string{"dataValues"}, false}} {
-		if got := isEventsStep(c.res); got != c.want {
-			t.Errorf("%v: %v, want %v", c.res, got, c.want)
-		}
-	}
-}

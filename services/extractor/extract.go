@@ -3,7 +3,6 @@ package extractor
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -14,16 +13,11 @@ import (
 	"github.com/dhis2sync/dhis2sync/services/internal/batch"
 	"github.com/dhis2sync/dhis2sync/services/internal/dhis2"
 	"github.com/dhis2sync/dhis2sync/services/internal/metadataplan"
+	"github.com/dhis2sync/dhis2sync/services/internal/resource"
 )
 
 // DefaultPageSize is the metadata page size when the request gives none.
 const DefaultPageSize = 1000
-
-// ErrDataNotBuilt is the error the only batch of a data step carries when its resources are not a combination
-// dhis2sync reads: data values, events of event programs, or tracked entities with their enrollments, events and
-// relationships.
-var ErrDataNotBuilt = errors.New("this combination of data resources cannot be synced: a step copies data values, " +
-	"events of event programs, or tracked entities (with enrollments, events and relationships)")
 
 // extraction is one running step.
 type extraction struct {
@@ -37,12 +31,12 @@ type extraction struct {
 
 // runStep reads the step and publishes its batches; it always ends the step with a last batch, carrying an
 // error when reading failed, so that the loader and the orchestrator never wait for a step that stopped.
-func (x *Extractor) runStep(ctx context.Context, req *extractorv1.ExtractStepRequest) {
+func (x *Extractor) runStep(ctx context.Context, req *extractorv1.ExtractStepRequest, read reader) {
 	log := x.log.With(slog.String("job", req.GetJobId()), slog.String("step", req.GetStepId()))
 	pub := &stepPublisher{js: x.js, job: req.GetJobId(), step: req.GetStepId(), after: req.GetAfterSequence()}
-	resource := strings.Join(req.GetResources(), "+")
+	res := strings.Join(req.GetResources(), "+")
 	start := time.Now()
-	err := x.extract(ctx, req, pub, log)
+	err := x.extract(ctx, req, read, pub, log)
 	msg := ""
 	if err != nil {
 		msg = failureMessage(ctx, err)
@@ -51,7 +45,7 @@ func (x *Extractor) runStep(ctx context.Context, req *extractorv1.ExtractStepReq
 	// A cancelled context must still let the closing batch out.
 	fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	if err := pub.finish(fctx, resource, msg); err != nil {
+	if err := pub.finish(fctx, res, msg); err != nil {
 		log.Error("could not publish the step's last batch; the orchestrator will notice the missing marker", slog.String("error", err.Error()))
 		return
 	}
@@ -65,16 +59,7 @@ func failureMessage(ctx context.Context, err error) string {
 	return err.Error()
 }
 
-func (x *Extractor) extract(ctx context.Context, req *extractorv1.ExtractStepRequest, pub *stepPublisher, log *slog.Logger) error {
-	kind := stepKind(req.GetResources(), req.GetParams())
-	if kind == kindData && !slices.ContainsFunc(req.GetResources(), IsDataValuesResource) && !isEventsStep(req.GetResources()) &&
-		!isTrackerStep(req.GetResources()) {
-		return ErrDataNotBuilt
-	}
-	cfg, err := ParseConfig(req.GetConfigJson())
-	if err != nil {
-		return err
-	}
+func (x *Extractor) extract(ctx context.Context, req *extractorv1.ExtractStepRequest, read reader, pub *stepPublisher, log *slog.Logger) error {
 	client, err := x.clients.Get(ctx, req.GetSourceInstanceId())
 	if err != nil {
 		return err
@@ -86,22 +71,9 @@ func (x *Extractor) extract(ctx context.Context, req *extractorv1.ExtractStepReq
 	}
 	pub.version = info.Version.String()
 	pub.serverDate = serverDate(info)
-	pol := PoliciesOf(cfg)
+	pol := PoliciesOf(req.GetConfig())
 	pol.Log = log
-	e := &extraction{req: req, client: client, pub: pub, pol: pol, log: log, srcV: info.Version}
-	switch kind {
-	case kindDeletions:
-		return e.deletions(ctx)
-	case kindData:
-		if isEventsStep(req.GetResources()) {
-			return e.events(ctx) // event programmes (events.go)
-		}
-		if isTrackerStep(req.GetResources()) {
-			return e.tracker(ctx) // tracker programmes (tracker.go)
-		}
-		return e.dataValues(ctx) // aggregate data values (datavalues.go)
-	}
-	return e.metadata(ctx)
+	return read(&extraction{req: req, client: client, pub: pub, pol: pol, log: log, srcV: info.Version}, ctx)
 }
 
 // serverDate is /api/system/info's serverDate as the server wrote it (it is fed back to DHIS2 filters).
@@ -226,10 +198,10 @@ func (e *extraction) deletions(ctx context.Context) error {
 		}
 		e.pub.planned++
 		if packer.Add(raw) {
-			if err := e.pub.add(ctx, DeletedObjectsResource, packer.Take()); err != nil {
+			if err := e.pub.add(ctx, resource.DeletedObjects, packer.Take()); err != nil {
 				return err
 			}
 		}
 	}
-	return e.pub.add(ctx, DeletedObjectsResource, packer.Take())
+	return e.pub.add(ctx, resource.DeletedObjects, packer.Take())
 }

@@ -13,6 +13,7 @@ import (
 	extractorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/extractor/v1"
 	instancev1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/instance/v1"
 	loaderv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/loader/v1"
+	stepv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/step/v1"
 	"github.com/dhis2sync/dhis2sync/services/dhis2sim"
 	"github.com/dhis2sync/dhis2sync/services/extractor"
 	"github.com/dhis2sync/dhis2sync/services/internal/dhis2"
@@ -107,11 +108,11 @@ func (h *syncHarness) sync(job, config string, families ...string) []*batchv1.Re
 	for i, g := range groups {
 		step := fmt.Sprintf("s%02d", i+1)
 		if _, err := h.l.LoadStep(h.ctx, &loaderv1.LoadStepRequest{JobId: job, StepId: step, DestinationInstanceId: "dst",
-			Resources: g.Resources, RetryDeferred: i == len(groups)-1, ConfigJson: config}); err != nil {
+			Resources: g.Resources, RetryDeferred: i == len(groups)-1, Kind: stepv1.StepKind_STEP_KIND_METADATA, Config: testConfig(h.tb, config)}); err != nil {
 			h.tb.Fatal(err)
 		}
 		if _, err := h.x.ExtractStep(h.ctx, &extractorv1.ExtractStepRequest{JobId: job, StepId: step, SourceInstanceId: "src",
-			Resources: g.Resources, Params: g.Params, PageSize: 100, ConfigJson: config}); err != nil {
+			Resources: g.Resources, Params: g.Params, PageSize: 100, Kind: stepv1.StepKind_STEP_KIND_METADATA, Config: testConfig(h.tb, config)}); err != nil {
 			h.tb.Fatal(err)
 		}
 		deadline := time.After(60 * time.Second) // a guard against a hung test, not a speed assertion
@@ -139,7 +140,7 @@ func (h *syncHarness) sync(job, config string, families ...string) []*batchv1.Re
 func (h *syncHarness) verify(config string) *extractorv1.VerifyStepResponse {
 	h.tb.Helper()
 	resp, err := h.x.VerifyStep(h.ctx, &extractorv1.VerifyStepRequest{JobId: "verify", SourceInstanceId: "src",
-		DestinationInstanceIds: []string{"dst"}, ConfigJson: config, MaxDifferences: 50})
+		DestinationInstanceIds: []string{"dst"}, Kind: stepv1.StepKind_STEP_KIND_VERIFY, Config: testConfig(h.tb, config), MaxDifferences: 50})
 	if err != nil {
 		h.tb.Fatal(err)
 	}

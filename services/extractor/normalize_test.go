@@ -2,10 +2,12 @@ package extractor
 
 import (
 	"encoding/json"
+	"errors"
 	"reflect"
 	"testing"
 
 	configv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/config/v1"
+	stepv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/step/v1"
 )
 
 const sharedObject = `{
@@ -124,23 +126,25 @@ func TestDigestComparesOrderedCollectionsInOrder(t *testing.T) {
 	}
 }
 
-func TestStepKind(t *testing.T) {
-	tests := []struct {
-		resources []string
-		params    map[string]string
-		want      string
-	}{
-		{[]string{"dataElements"}, nil, kindMetadata},
-		{[]string{"dataValues"}, nil, kindData},
-		{[]string{"trackedEntities"}, nil, kindData},
-		{[]string{"deletedObjects"}, nil, kindDeletions},
-		{[]string{"dataElements"}, map[string]string{"kind": "deletions"}, kindDeletions},
-		{[]string{"dataElements", "indicators"}, map[string]string{"maxSharePercent": "10", "since": "2024-01-01"}, kindDeletions},
-	}
-	for _, tt := range tests {
-		if got := stepKind(tt.resources, tt.params); got != tt.want {
-			t.Errorf("stepKind(%v, %v) = %s, want %s", tt.resources, tt.params, got, tt.want)
+// Every step kind of the contract has a reader, except verification (VerifyStep) and the unset kind: a kind
+// added to the proto without a reader here fails this test.
+func TestReaderForEveryKind(t *testing.T) {
+	for n, name := range stepv1.StepKind_name {
+		k := stepv1.StepKind(n)
+		read, err := readerFor(k)
+		switch k {
+		case stepv1.StepKind_STEP_KIND_UNSPECIFIED, stepv1.StepKind_STEP_KIND_VERIFY:
+			if err == nil || !errors.Is(err, ErrUnknownKind) {
+				t.Errorf("%s: %v, want ErrUnknownKind", name, err)
+			}
+		default:
+			if err != nil || read == nil {
+				t.Errorf("%s has no reader: %v", name, err)
+			}
 		}
+	}
+	if _, err := readerFor(stepv1.StepKind(len(stepv1.StepKind_name) + 10)); !errors.Is(err, ErrUnknownKind) {
+		t.Errorf("a kind from a newer orchestrator: %v, want ErrUnknownKind", err)
 	}
 	if got := withCompanions([]string{"categoryCombos"}); !reflect.DeepEqual(got, []string{"categoryCombos", "categoryOptionCombos"}) {
 		t.Errorf("withCompanions: %v", got)
@@ -150,16 +154,13 @@ func TestStepKind(t *testing.T) {
 	}
 }
 
-func TestParseConfigPolicies(t *testing.T) {
-	cfg, err := ParseConfig(`{"policies":{"sharing":"REFERENCE_POLICY_STRIP","userMapping":{"a":"b"}},"unknownField":1}`)
-	if err != nil {
-		t.Fatal(err)
-	}
+func TestPoliciesOfConfig(t *testing.T) {
+	cfg := &configv1.Config{Policies: &configv1.Policies{Sharing: configv1.ReferencePolicy_REFERENCE_POLICY_STRIP, UserMapping: map[string]string{"a": "b"}}}
 	p := PoliciesOf(cfg)
 	if p.Sharing != configv1.ReferencePolicy_REFERENCE_POLICY_STRIP || p.UserReferences != configv1.ReferencePolicy_REFERENCE_POLICY_KEEP || p.UserMapping["a"] != "b" {
 		t.Errorf("policies %+v", p)
 	}
-	if _, err := ParseConfig(`{"policies":`); err == nil {
-		t.Error("broken JSON accepted")
+	if p := PoliciesOf(nil); p.Sharing != configv1.ReferencePolicy_REFERENCE_POLICY_KEEP {
+		t.Errorf("no configuration: policies %+v", p)
 	}
 }

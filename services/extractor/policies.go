@@ -1,12 +1,10 @@
 package extractor
 
 import (
-	"fmt"
 	"log/slog"
 	"sync"
 
 	configv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/config/v1"
-	"google.golang.org/protobuf/encoding/protojson"
 )
 
 // Policies say how sharing, user references and DHIS2's default objects are copied (configv1.Policies).
@@ -27,19 +25,6 @@ type Policies struct {
 
 	// supers is shared by the copies of one Policies value: PoliciesOf gives each extraction its own.
 	supers *superusers
-}
-
-// ParseConfig reads the configuration snapshot the orchestrator sends as protojson. An empty snapshot is the
-// default configuration.
-func ParseConfig(configJSON string) (*configv1.Config, error) {
-	cfg := &configv1.Config{}
-	if configJSON == "" {
-		return cfg, nil
-	}
-	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal([]byte(configJSON), cfg); err != nil {
-		return nil, fmt.Errorf("configuration snapshot is not a dhis2sync.config.v1.Config in protojson: %w", err)
-	}
-	return cfg, nil
 }
 
 // PoliciesOf returns the policies of a configuration; unset policies mean KEEP.

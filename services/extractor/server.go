@@ -3,11 +3,10 @@ package extractor
 import (
 	"context"
 	"log/slog"
-	"sync"
 
 	extractorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/extractor/v1"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
+	"github.com/dhis2sync/dhis2sync/services/internal/resource"
+	"github.com/dhis2sync/dhis2sync/services/platform/cancelreg"
 )
 
 // Extractor serves the ExtractorService.
@@ -18,71 +17,46 @@ type Extractor struct {
 	clients *Clients
 	log     *slog.Logger
 	base    context.Context
-
-	mu      sync.Mutex
-	running map[string]map[string]context.CancelFunc // job -> step -> cancel
-	wg      sync.WaitGroup
+	running cancelreg.Registry // job -> step
 }
 
 // New returns an Extractor whose background extractions live as long as ctx.
 func New(ctx context.Context, js Publisher, clients *Clients, log *slog.Logger) *Extractor {
-	return &Extractor{js: js, clients: clients, log: log, base: ctx, running: map[string]map[string]context.CancelFunc{}}
+	return &Extractor{js: js, clients: clients, log: log, base: ctx}
 }
 
 // ExtractStep starts reading a step in the background. A step already running is not started twice.
-func (x *Extractor) ExtractStep(_ context.Context, req *extractorv1.ExtractStepRequest) (*extractorv1.ExtractStepResponse, error) {
-	if req.GetJobId() == "" || req.GetStepId() == "" {
-		return nil, status.Error(codes.InvalidArgument, "job_id and step_id are required")
+func (x *Extractor) ExtractStep(ctx context.Context, req *extractorv1.ExtractStepRequest) (*extractorv1.ExtractStepResponse, error) {
+	read, err := checkExtract(req)
+	if err != nil {
+		return nil, x.toStatus(ctx, "ExtractStep", req, err)
 	}
-	if len(req.GetResources()) == 0 && req.GetParams()["kind"] == "" {
-		return nil, status.Error(codes.InvalidArgument, "resources is empty: name the DHIS2 resources the step reads")
-	}
-	if req.GetSourceInstanceId() == "" && stepKind(req.GetResources(), req.GetParams()) != kindData {
-		return nil, status.Error(codes.InvalidArgument, "source_instance_id is required")
-	}
-	x.mu.Lock()
-	steps := x.running[req.GetJobId()]
-	if steps == nil {
-		steps = map[string]context.CancelFunc{}
-		x.running[req.GetJobId()] = steps
-	}
-	if _, busy := steps[req.GetStepId()]; busy {
-		x.mu.Unlock()
-		return &extractorv1.ExtractStepResponse{Accepted: true}, nil
-	}
-	ctx, cancel := context.WithCancel(x.base)
-	steps[req.GetStepId()] = cancel
-	x.wg.Add(1)
-	x.mu.Unlock()
-	go func() {
-		defer x.wg.Done()
-		defer x.forget(req.GetJobId(), req.GetStepId())
-		defer cancel()
-		x.runStep(ctx, req)
-	}()
+	x.running.Go(x.base, req.GetJobId(), req.GetStepId(), func(ctx context.Context) { x.runStep(ctx, req, read) })
 	return &extractorv1.ExtractStepResponse{Accepted: true}, nil
 }
 
-func (x *Extractor) forget(job, step string) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	delete(x.running[job], step)
-	if len(x.running[job]) == 0 {
-		delete(x.running, job)
+// checkExtract validates a request and returns the reader of its kind.
+func checkExtract(req *extractorv1.ExtractStepRequest) (reader, error) {
+	if req.GetJobId() == "" || req.GetStepId() == "" {
+		return nil, invalidf("job_id and step_id are required")
 	}
+	read, err := readerFor(req.GetKind())
+	if err != nil {
+		return nil, err
+	}
+	if err := resource.CheckKind(req.GetKind(), req.GetResources()); err != nil {
+		return nil, classed(ErrInvalidArgument, err, "%v", err)
+	}
+	if req.GetSourceInstanceId() == "" {
+		return nil, invalidf("source_instance_id is required")
+	}
+	return read, nil
 }
 
 // CancelJob stops every extraction of a job; each closes its step with an error batch.
 func (x *Extractor) CancelJob(_ context.Context, req *extractorv1.CancelJobRequest) (*extractorv1.CancelJobResponse, error) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	n := 0
-	for _, cancel := range x.running[req.GetJobId()] {
-		cancel()
-		n++
-	}
-	return &extractorv1.CancelJobResponse{Stopped: int32(n)}, nil
+	return &extractorv1.CancelJobResponse{Stopped: int32(x.running.Cancel(req.GetJobId(), nil))}, nil
 }
 
 // Wait blocks until every background extraction has returned.
-func (x *Extractor) Wait() { x.wg.Wait() }
+func (x *Extractor) Wait() { x.running.Wait() }

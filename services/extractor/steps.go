@@ -1,37 +1,37 @@
 package extractor
 
 import (
+	"context"
 	"slices"
 	"strings"
+
+	stepv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/step/v1"
+	"github.com/dhis2sync/dhis2sync/services/internal/resource"
 )
 
-// Step kinds, decided from the resources and params the orchestrator sends.
-const (
-	kindMetadata  = "metadata"
-	kindDeletions = "deletions"
-	kindData      = "data"
-)
+// reader reads one kind of step and publishes its batches.
+type reader func(e *extraction, ctx context.Context) error
 
-// dataResources are the resources of the aggregate, event and tracker sub-jobs.
-var dataResources = []string{"dataValues", "dataValueSets", "events", "trackedEntities", "enrollments", "relationships"}
-
-// DeletedObjectsResource names the deletions step's resource and the resource of its batches.
-const DeletedObjectsResource = "deletedObjects"
-
-// stepKind classifies a step: resources ["deletedObjects"], params kind=deletions, or the deletion guard
-// params.maxSharePercent (which the orchestrator sends with its deletions step, whose resources are the
-// metadata types) make the deletions step; any data resource makes a data step; anything else is metadata.
-func stepKind(resources []string, params map[string]string) string {
-	_, guard := params["maxSharePercent"]
-	if params["kind"] == kindDeletions || guard || slices.Contains(resources, DeletedObjectsResource) {
-		return kindDeletions
+// readerFor is the one dispatch on the step kind the orchestrator planned: every kind the extractor reads has
+// its reader, and any other kind is refused (ErrUnknownKind), never guessed from resources or params.
+func readerFor(kind stepv1.StepKind) (reader, error) {
+	switch kind {
+	case stepv1.StepKind_STEP_KIND_METADATA:
+		return (*extraction).metadata, nil
+	case stepv1.StepKind_STEP_KIND_METADATA_DELETIONS:
+		return (*extraction).deletions, nil
+	case stepv1.StepKind_STEP_KIND_DATA_VALUES:
+		return (*extraction).dataValues, nil // datavalues.go
+	case stepv1.StepKind_STEP_KIND_EVENTS:
+		return (*extraction).events, nil // events.go
+	case stepv1.StepKind_STEP_KIND_TRACKER:
+		return (*extraction).tracker, nil // tracker.go
+	case stepv1.StepKind_STEP_KIND_VERIFY:
+		return nil, classed(ErrUnknownKind, nil, "step kind %s is compared by VerifyStep, not extracted", kind)
+	case stepv1.StepKind_STEP_KIND_UNSPECIFIED:
+		return nil, classed(ErrUnknownKind, nil, "kind is required: the orchestrator sets the step kind when it plans the job")
 	}
-	for _, r := range resources {
-		if slices.Contains(dataResources, r) || IsDataValuesResource(r) {
-			return kindData
-		}
-	}
-	return kindMetadata
+	return nil, classed(ErrUnknownKind, nil, "step kind %d is not one this extractor reads: upgrade the extractor to the orchestrator's version", kind)
 }
 
 // deletionTypes are the metadata types a deletions step reads: params["types"] (comma separated plurals) or
@@ -44,7 +44,7 @@ func deletionTypes(resources []string, params map[string]string) []string {
 		}
 	}
 	for _, r := range resources {
-		if r != DeletedObjectsResource && !slices.Contains(out, r) {
+		if r != resource.DeletedObjects && !slices.Contains(out, r) {
 			out = append(out, r)
 		}
 	}
@@ -53,11 +53,10 @@ func deletionTypes(resources []string, params map[string]string) []string {
 
 // companions are types that must travel in the same payload as another type although a plan may put them in
 // separate steps: DHIS2 generates a category combo's option combos when the combo is imported and keeps those
-// imported with it (FACTS.md §7 "categoryOptionCombos are server-generated"; DESIGN.md §4 names category combo
-// ↔ category option combo as a cycle). Imported alone, the source's option combos would arrive after the
-// destination generated its own with other UIDs, and data values would not map.
+// imported with it. Imported alone, the source's option combos would arrive after the destination generated
+// its own with other UIDs, and data values would not map.
 var companions = map[string][]string{
-	"categoryCombos": {"categoryOptionCombos"},
+	resource.CategoryCombos: {resource.CategoryOptionCombos},
 }
 
 // withCompanions appends the companions of the step's resources that the step does not already read.

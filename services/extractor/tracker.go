@@ -5,17 +5,17 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"slices"
 
 	"github.com/dhis2sync/dhis2sync/services/internal/batch"
 	"github.com/dhis2sync/dhis2sync/services/internal/dhis2"
+	"github.com/dhis2sync/dhis2sync/services/internal/resource"
 )
 
 // Resources of tracker-programme batches: tracked entities carry their enrollments and those their events
 // (the nested tracker payload, FACTS.md §6.2); relationships follow in batches of their own.
 const (
-	TrackedEntitiesResource = "trackedEntities"
-	RelationshipsResource   = "relationships"
+	TrackedEntitiesResource = resource.TrackedEntities
+	RelationshipsResource   = resource.Relationships
 )
 
 // DefaultTrackerPageSize is the number of tracked entities per export page and batch when the step gives
@@ -33,11 +33,6 @@ const trackerFields = "*,enrollments[*,events[*]],relationships[*]"
 var trackedEntityServerFields = []string{"createdAt", "updatedAt", "createdBy", "updatedBy", "href", "orgUnitName",
 	"storedBy", "created", "lastUpdated", "createdByUserInfo", "updatedByUserInfo", "lastUpdatedByUserInfo",
 	"deleted", "programOwners", "relationships", "displayName"}
-
-// isTrackerStep reports whether a step carries tracker-programme data (tracked entities or relationships).
-func isTrackerStep(resources []string) bool {
-	return slices.Contains(resources, TrackedEntitiesResource) || slices.Contains(resources, RelationshipsResource)
-}
 
 // tracker streams the tracked entities of the source's programmes with registration (params.programs narrows
 // them), each with its enrollments and their events, from /api/tracker/trackedEntities, with

@@ -12,10 +12,10 @@ import (
 
 	configv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/config/v1"
 	extractorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/extractor/v1"
+	stepv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/step/v1"
 	"github.com/dhis2sync/dhis2sync/services/internal/dhis2"
 	"github.com/dhis2sync/dhis2sync/services/internal/metadataplan"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
+	"github.com/dhis2sync/dhis2sync/services/internal/resource"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
@@ -38,21 +38,33 @@ const verifyPageSize = 1000
 
 // VerifyStep compares the source with every destination (see the rpc's documentation in extractor.proto).
 func (x *Extractor) VerifyStep(ctx context.Context, req *extractorv1.VerifyStepRequest) (*extractorv1.VerifyStepResponse, error) {
-	if req.GetSourceInstanceId() == "" || len(req.GetDestinationInstanceIds()) == 0 {
-		return nil, status.Error(codes.InvalidArgument, "source_instance_id and destination_instance_ids are required")
-	}
-	cfg, err := ParseConfig(req.GetConfigJson())
+	resp, err := x.verifyStep(ctx, req)
 	if err != nil {
-		return nil, status.Error(codes.InvalidArgument, err.Error())
+		return nil, x.toStatus(ctx, "VerifyStep", req, err)
 	}
+	return resp, nil
+}
+
+func (x *Extractor) verifyStep(ctx context.Context, req *extractorv1.VerifyStepRequest) (*extractorv1.VerifyStepResponse, error) {
+	switch req.GetKind() {
+	case stepv1.StepKind_STEP_KIND_VERIFY:
+	case stepv1.StepKind_STEP_KIND_UNSPECIFIED:
+		return nil, classed(ErrUnknownKind, nil, "kind is required: VerifyStep compares a step of kind %s", stepv1.StepKind_STEP_KIND_VERIFY)
+	default:
+		return nil, classed(ErrUnknownKind, nil, "VerifyStep compares steps of kind %s, not %s", stepv1.StepKind_STEP_KIND_VERIFY, req.GetKind())
+	}
+	if req.GetSourceInstanceId() == "" || len(req.GetDestinationInstanceIds()) == 0 {
+		return nil, invalidf("source_instance_id and destination_instance_ids are required")
+	}
+	cfg := req.GetConfig()
 	resources, err := verifyResources(req.GetResources(), cfg)
 	if err != nil {
-		return nil, status.Error(codes.InvalidArgument, err.Error())
+		return nil, classed(ErrInvalidArgument, err, "%v", err)
 	}
 	dataValues := dataValueResources(req.GetResources())
 	if len(req.GetResources()) > 0 && len(resources) == 0 && len(dataValues) == 0 {
 		// Only events or tracker data: comparing them is not built, and an empty comparison proves nothing.
-		return nil, status.Errorf(codes.Unimplemented, "verification of %s is not available", strings.Join(req.GetResources(), ", "))
+		return nil, classed(ErrNotVerifiable, nil, "verification of %s is not available", strings.Join(req.GetResources(), ", "))
 	}
 	v := &verification{pol: PoliciesOf(cfg), max: int(req.GetMaxDifferences()), log: x.log.With(slog.String("job", req.GetJobId()))}
 	if v.max <= 0 {
@@ -60,27 +72,27 @@ func (x *Extractor) VerifyStep(ctx context.Context, req *extractorv1.VerifyStepR
 	}
 	src, err := x.clients.Get(ctx, req.GetSourceInstanceId())
 	if err != nil {
-		return nil, status.Error(codes.FailedPrecondition, err.Error())
+		return nil, classed(ErrInstance, err, "%v", err)
 	}
 	srcV, err := src.Version(ctx)
 	if err != nil {
-		return nil, status.Error(codes.Unavailable, "source: "+err.Error())
+		return nil, classed(ErrUnreachable, err, "source: %v", err)
 	}
 	resp := &extractorv1.VerifyStepResponse{Passed: true}
 	for _, destID := range req.GetDestinationInstanceIds() {
 		dst, err := x.clients.Get(ctx, destID)
 		if err != nil {
-			return nil, status.Error(codes.FailedPrecondition, err.Error())
+			return nil, classed(ErrInstance, err, "%v", err)
 		}
 		dstV, err := dst.Version(ctx)
 		if err != nil {
-			return nil, status.Error(codes.Unavailable, fmt.Sprintf("destination %s: %v", destID, err))
+			return nil, classed(ErrUnreachable, err, "destination %s: %v", destID, err)
 		}
 		// Each server has its own superusers: both sides leave theirs out, each remembered separately.
 		v.src, v.dst = v.pol.forServer(), v.pol.forServer()
 		for _, r := range resources {
 			if err := v.resource(ctx, resp, r, src, srcV, dst, dstV, destID); err != nil {
-				return nil, status.Error(codes.Unavailable, err.Error())
+				return nil, classed(ErrUnreachable, err, "%v", err)
 			}
 		}
 	}
@@ -97,7 +109,7 @@ func (x *Extractor) VerifyStep(ctx context.Context, req *extractorv1.VerifyStepR
 func dataValueResources(requested []string) []string {
 	var out []string
 	for _, r := range requested {
-		if IsDataValuesResource(r) {
+		if resource.IsDataValues(r) {
 			out = append(out, r)
 		}
 	}
@@ -112,7 +124,7 @@ func (x *Extractor) verifyDataStep(ctx context.Context, req *extractorv1.VerifyS
 	dreq.Resources, dreq.MaxDifferences = resources, int32(limit)
 	data, err := x.VerifyDataValues(ctx, dreq)
 	if err != nil {
-		return status.Error(codes.Unavailable, "data values: "+err.Error())
+		return classed(ErrUnreachable, err, "data values: %v", err)
 	}
 	resp.Passed = resp.Passed && data.GetPassed()
 	resp.DifferenceCount += data.GetDifferenceCount()
@@ -151,7 +163,7 @@ func verifyResources(requested []string, cfg *configv1.Config) ([]string, error)
 	}
 	var out []string
 	for _, r := range requested {
-		if slices.Contains(dataResources, r) || IsDataValuesResource(r) || r == DeletedObjectsResource {
+		if resource.IsData(r) {
 			continue // data values are compared by verifyDataStep; events and tracker data are not compared yet
 		}
 		out = append(out, r)

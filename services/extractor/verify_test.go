@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	extractorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/extractor/v1"
+	stepv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/step/v1"
 	"github.com/dhis2sync/dhis2sync/services/dhis2sim"
 	"github.com/dhis2sync/dhis2sync/services/dhis2sim/demodata"
 	"github.com/dhis2sync/dhis2sync/services/extractor"
@@ -58,7 +59,7 @@ func postValues(t *testing.T, s *dhis2sim.Server, strategy string, values ...dem
 func verifyOver(t *testing.T, h *syncHarness, config string, resources ...string) (*extractorv1.VerifyStepResponse, error) {
 	t.Helper()
 	return h.x.VerifyStep(h.ctx, &extractorv1.VerifyStepRequest{JobId: "verify", SourceInstanceId: "src",
-		DestinationInstanceIds: []string{"dst"}, Resources: resources, ConfigJson: config, MaxDifferences: 50})
+		DestinationInstanceIds: []string{"dst"}, Resources: resources, Kind: stepv1.StepKind_STEP_KIND_VERIFY, Config: testConfig(t, config), MaxDifferences: 50})
 }
 
 // A data step's verification compares data values per data set and period and names every differing value.

@@ -2,12 +2,13 @@ package instanceregistry
 
 import (
 	instancev1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/instance/v1"
+	"github.com/dhis2sync/dhis2sync/services/platform/fielderr"
 )
 
 // fromCreate validates a create request and returns the new row (without id and secret) and its
 // credentials. Every problem is reported at once.
 func fromCreate(req *instancev1.CreateInstanceRequest) (*instance, credentials, error) {
-	var v violations
+	var v fielderr.List
 	in := &instance{
 		Name:               normalizeName(&v, req.GetName()),
 		Description:        req.GetDescription(),
@@ -53,7 +54,7 @@ type update struct {
 // applyUpdate validates req against the current row and returns the changed row. Unset fields keep their
 // value.
 func applyUpdate(cur *instance, req *instancev1.UpdateInstanceRequest) (update, error) {
-	var v violations
+	var v fielderr.List
 	next := *cur
 	if req.Name != nil {
 		next.Name = normalizeName(&v, req.GetName())

@@ -13,36 +13,14 @@ import (
 
 // Errors of the registry. toStatus is the one place that turns them into gRPC codes.
 var (
-	ErrNotFound      = errors.New("instance not found")
-	ErrInvalid       = errors.New("invalid instance")
+	ErrNotFound = errors.New("instance not found")
+	// ErrInvalid is what errors.Is finds in an invalid request's *fielderr.InvalidError.
+	ErrInvalid       = fielderr.ErrInvalid
 	ErrDuplicateName = errors.New("an instance with this name already exists")
 )
 
-// FieldViolation names a request field (lowerCamelCase, as in REST JSON) and says what is wrong with it.
-type FieldViolation = fielderr.Violation
-
-// violations collects field violations while validating.
-type violations = fielderr.List
-
-// InvalidError lists every problem of a request at once. errors.Is(err, ErrInvalid) holds for it.
-type InvalidError struct {
-	Violations []FieldViolation
-}
-
-func (e *InvalidError) Error() string {
-	return "invalid instance: " + violations(e.Violations).String()
-}
-
-// Is makes errors.Is(err, ErrInvalid) true.
-func (e *InvalidError) Is(target error) bool { return target == ErrInvalid }
-
-// invalid returns nil when nothing was added, else the violations as an *InvalidError.
-func invalid(vs violations) error {
-	if len(vs) == 0 {
-		return nil
-	}
-	return &InvalidError{Violations: vs}
-}
+// invalid returns nil when nothing was added, else the violations as a *fielderr.InvalidError.
+func invalid(vs fielderr.List) error { return fielderr.Invalid("instance", vs) }
 
 // toStatus maps an error to a gRPC status. Unknown errors are logged with their cause and reported with a
 // generic message, so that internals never reach the caller.
@@ -50,10 +28,10 @@ func toStatus(ctx context.Context, log *slog.Logger, err error) error {
 	if err == nil {
 		return nil
 	}
-	var invalid *InvalidError
+	var invalid *fielderr.InvalidError
 	switch {
 	case errors.As(err, &invalid):
-		return fielderr.Status(codes.InvalidArgument, invalid.Error(), invalid.Violations)
+		return invalid.Status()
 	case errors.Is(err, ErrInvalid):
 		return status.Error(codes.InvalidArgument, err.Error())
 	case errors.Is(err, ErrNotFound):

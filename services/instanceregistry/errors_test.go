@@ -12,6 +12,8 @@ import (
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/dhis2sync/dhis2sync/services/platform/fielderr"
 )
 
 func TestToStatus(t *testing.T) {
@@ -23,7 +25,7 @@ func TestToStatus(t *testing.T) {
 		{fmt.Errorf("get: %w", ErrNotFound), codes.NotFound},
 		{ErrDuplicateName, codes.AlreadyExists},
 		{ErrInvalid, codes.InvalidArgument},
-		{&InvalidError{Violations: []FieldViolation{{Field: "baseUrl", Description: "bad"}}}, codes.InvalidArgument},
+		{&fielderr.InvalidError{Violations: []fielderr.Violation{{Field: "baseUrl", Description: "bad"}}}, codes.InvalidArgument},
 		{context.Canceled, codes.Canceled},
 		{errors.New("pq: connection refused"), codes.Internal},
 	}
@@ -48,7 +50,7 @@ func TestToStatus(t *testing.T) {
 }
 
 func TestToStatusFieldViolations(t *testing.T) {
-	in := &InvalidError{Violations: []FieldViolation{{Field: "name", Description: "required"}, {Field: "baseUrl", Description: "no scheme"}}}
+	in := &fielderr.InvalidError{Violations: []fielderr.Violation{{Field: "name", Description: "required"}, {Field: "baseUrl", Description: "no scheme"}}}
 	st := status.Convert(toStatus(context.Background(), slog.New(slog.DiscardHandler), fmt.Errorf("create: %w", in)))
 	var got []string
 	for _, d := range st.Details() {

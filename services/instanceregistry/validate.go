@@ -10,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/dhis2sync/dhis2sync/services/internal/dhis2"
+	"github.com/dhis2sync/dhis2sync/services/platform/fielderr"
 )
 
 // Limits on stored text.
@@ -26,7 +27,7 @@ const patPrefix = "d2pat_"
 
 // checkID validates an instance id (a UUID).
 func checkID(id string) error {
-	var v violations
+	var v fielderr.List
 	if strings.TrimSpace(id) == "" {
 		v.Add("id", "required: give the instance id")
 	} else if _, err := uuid.Parse(id); err != nil {
@@ -36,7 +37,7 @@ func checkID(id string) error {
 }
 
 // normalizeName trims name and checks its length and characters.
-func normalizeName(v *violations, name string) string {
+func normalizeName(v *fielderr.List, name string) string {
 	name = strings.TrimSpace(name)
 	switch n := utf8.RuneCountInString(name); {
 	case n == 0:
@@ -49,7 +50,7 @@ func normalizeName(v *violations, name string) string {
 	return name
 }
 
-func checkDescription(v *violations, d string) {
+func checkDescription(v *fielderr.List, d string) {
 	if utf8.RuneCountInString(d) > maxDescriptionLen {
 		v.Add("description", "too long: at most 2000 characters")
 	}
@@ -57,7 +58,7 @@ func checkDescription(v *violations, d string) {
 
 // normalizeBaseURL validates raw and returns the DHIS2 web application address in the client's canonical
 // form: lower-case scheme and host, without trailing "/" and "/api".
-func normalizeBaseURL(v *violations, raw string) string {
+func normalizeBaseURL(v *fielderr.List, raw string) string {
 	s := strings.TrimSpace(raw)
 	// Checked here rather than by the client so that the message never echoes a query string, which may hold
 	// a password or token pasted by mistake.
@@ -78,7 +79,7 @@ func normalizeBaseURL(v *violations, raw string) string {
 }
 
 // normalizeUsername trims username; basic authentication cannot carry a colon in it (RFC 7617 §2).
-func normalizeUsername(v *violations, username string) string {
+func normalizeUsername(v *fielderr.List, username string) string {
 	username = strings.TrimSpace(username)
 	switch {
 	case utf8.RuneCountInString(username) > maxUsernameLen:
@@ -91,7 +92,7 @@ func normalizeUsername(v *violations, username string) string {
 	return username
 }
 
-func checkPassword(v *violations, password string) {
+func checkPassword(v *fielderr.List, password string) {
 	switch {
 	case password == "":
 		v.Add("password", "required: an empty string is not a valid password")
@@ -102,7 +103,7 @@ func checkPassword(v *violations, password string) {
 
 // checkToken says why token is not a DHIS2 personal access token. The token itself never appears in a
 // message.
-func checkToken(v *violations, token string) {
+func checkToken(v *fielderr.List, token string) {
 	const field = "token"
 	trimmed := strings.TrimSpace(token)
 	switch {

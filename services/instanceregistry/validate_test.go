@@ -10,6 +10,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	instancev1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/instance/v1"
+	"github.com/dhis2sync/dhis2sync/services/platform/fielderr"
 )
 
 const validToken = "d2pat_5xVA12xyUbWNedQxy4ohH77WlxRGVvZZ1151814092"
@@ -31,7 +32,7 @@ func TestNormalizeBaseURL(t *testing.T) {
 		{"http://[::1]:8080/dhis", "http://[::1]:8080/dhis"},
 	}
 	for _, tt := range tests {
-		var v violations
+		var v fielderr.List
 		got := normalizeBaseURL(&v, tt.in)
 		if len(v) > 0 || got != tt.want {
 			t.Errorf("normalizeBaseURL(%q) = %q, %v; want %q", tt.in, got, v, tt.want)
@@ -54,7 +55,7 @@ func TestNormalizeBaseURLRejects(t *testing.T) {
 		{"/relative/path", "scheme"},
 	}
 	for _, tt := range tests {
-		var v violations
+		var v fielderr.List
 		got := normalizeBaseURL(&v, tt.in)
 		if len(v) != 1 || v[0].Field != "baseUrl" {
 			t.Errorf("normalizeBaseURL(%q) = %q with violations %v; want one baseUrl violation", tt.in, got, v)
@@ -246,7 +247,7 @@ func violatedFields(t *testing.T, err error) []string {
 	if err == nil {
 		return nil
 	}
-	var inv *InvalidError
+	var inv *fielderr.InvalidError
 	if !errors.As(err, &inv) || !errors.Is(err, ErrInvalid) {
 		t.Fatalf("error %v is not an InvalidError", err)
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	batchv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/batch/v1"
+	stepv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/step/v1"
 	"github.com/dhis2sync/dhis2sync/services/dhis2sim"
 	"github.com/dhis2sync/dhis2sync/services/dhis2sim/demodata"
 	"github.com/dhis2sync/dhis2sync/services/loader"
@@ -143,7 +144,7 @@ func TestDryRunWritesNothing(t *testing.T) {
 func TestTrackerStepOfEmptySourceFinishes(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t, harnessOptions{srcVersion: "2.39.1", dstVersion: "2.41.0"})
-	byStep, _ := h.sync("data", []stepSpec{{name: "dv", resources: []string{"trackedEntities", "enrollments"}, final: true}})
+	byStep, _ := h.sync("data", []stepSpec{{name: "dv", kind: stepv1.StepKind_STEP_KIND_TRACKER, resources: []string{"trackedEntities", "enrollments"}, final: true}})
 	last := byStep["dv"][len(byStep["dv"])-1]
 	if !last.GetLast() || last.GetError() != "" || last.GetCreated() != 0 {
 		t.Fatalf("last result %v", last)
@@ -165,9 +166,9 @@ func TestDeletionsPropagateBehindTheGuard(t *testing.T) {
 	if err := h.src.DeleteObject("indicatorGroups", group); err != nil {
 		t.Fatal(err)
 	}
-	// The deletions step as the orchestrator sends it: the metadata types, the guard, importStrategy=DELETE.
-	del := stepSpec{name: "del", resources: []string{"indicatorTypes", "indicators", "indicatorGroups"}, final: true,
-		params: map[string]string{"since": since, "maxSharePercent": "10"}, importParams: map[string]string{"importStrategy": "DELETE"}}
+	// The deletions step as the orchestrator sends it: its kind, the metadata types, the watermark.
+	del := stepSpec{name: "del", kind: stepv1.StepKind_STEP_KIND_METADATA_DELETIONS,
+		resources: []string{"indicatorTypes", "indicators", "indicatorGroups"}, final: true, params: map[string]string{"since": since}}
 	got, _ := h.sync("deletions", []stepSpec{del})
 	for _, r := range got["del"] {
 		if r.GetError() != "" {
@@ -215,9 +216,10 @@ func TestDeleteStepNeverDeletesLiveObjects(t *testing.T) {
 	steps := stepsThrough(t, "indicatorTypes", 200)
 	h.sync("first", steps)
 	before := len(h.dst.Objects("indicatorTypes"))
-	// importStrategy=DELETE on a step the extractor reads as metadata: the loader must refuse, not delete.
-	got, _ := h.sync("misrouted", []stepSpec{{name: "x", resources: []string{"indicatorTypes"}, final: true,
-		importParams: map[string]string{"importStrategy": "DELETE"}}})
+	// A deletions step whose extractor reads metadata: the loader receives whole objects and must refuse, not
+	// delete.
+	got, _ := h.sync("misrouted", []stepSpec{{name: "x", kind: stepv1.StepKind_STEP_KIND_METADATA_DELETIONS,
+		extractKind: stepv1.StepKind_STEP_KIND_METADATA, resources: []string{"indicatorTypes"}, final: true}})
 	last := got["x"][len(got["x"])-1]
 	if !strings.Contains(last.GetError(), "nothing was deleted") {
 		t.Fatalf("last result %v", last)

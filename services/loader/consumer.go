@@ -11,7 +11,9 @@ import (
 	batchv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/batch/v1"
 	configv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/config/v1"
 	loaderv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/loader/v1"
+	stepv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/step/v1"
 	"github.com/dhis2sync/dhis2sync/services/internal/dhis2"
+	"github.com/dhis2sync/dhis2sync/services/internal/resource"
 	"github.com/dhis2sync/dhis2sync/services/platform/natsx"
 	"github.com/nats-io/nats.go/jetstream"
 	"google.golang.org/protobuf/proto"
@@ -63,12 +65,13 @@ type stepRun struct {
 	serverDate string
 	done       bool
 	data       *dataPipe // data steps only (datavalues.go)
+	drainKind  drainer   // the step kind's (steps.go)
 }
 
-func (l *Loader) runStep(ctx context.Context, req *loaderv1.LoadStepRequest, name string) {
+func (l *Loader) runStep(ctx context.Context, req *loaderv1.LoadStepRequest, drain drainer, name string) {
 	log := l.log.With(slog.String("job", req.GetJobId()), slog.String("step", req.GetStepId()),
 		slog.String("destination", req.GetDestinationInstanceId()))
-	r := &stepRun{l: l, req: req, log: log, held: map[int64]*held{}}
+	r := &stepRun{l: l, req: req, log: log, held: map[int64]*held{}, drainKind: drain}
 	if err := r.run(ctx, name); err != nil && ctx.Err() == nil {
 		log.Error("load step stopped", slog.String("error", err.Error()))
 		r.publishFinal(context.WithoutCancel(ctx), "the loader could not run this step: "+err.Error())
@@ -77,8 +80,8 @@ func (l *Loader) runStep(ctx context.Context, req *loaderv1.LoadStepRequest, nam
 
 func (r *stepRun) run(ctx context.Context, name string) error {
 	var err error
-	if r.cfg, err = parseConfig(r.req.GetConfigJson()); err != nil {
-		return err
+	if r.cfg = r.req.GetConfig(); r.cfg == nil {
+		r.cfg = &configv1.Config{}
 	}
 	r.params = metadataParams(r.req, r.cfg)
 	acked, finished, err := r.l.resumePoint(ctx, r.req)
@@ -168,18 +171,14 @@ func (r *stepRun) receive(ctx context.Context, msg jetstream.Msg) error {
 	return r.drain(ctx)
 }
 
-// drain imports what the held batches allow: a non-splittable (multi-type) step waits for its last batch; a
-// single-type step imports as soon as a request is full.
+// drain imports what the held batches allow, the way the step's kind does.
 func (r *stepRun) drain(ctx context.Context) error {
-	if r.isDataValues() {
-		return r.drainData(ctx)
-	}
-	if r.isEvents() {
-		return r.drainEvents(ctx) // events.go
-	}
-	if r.isTracker() {
-		return r.drainTracker(ctx) // tracker.go
-	}
+	return r.drainKind(r, ctx)
+}
+
+// drainMetadata imports a metadata or deletions step: a non-splittable (multi-type) step waits for its last
+// batch; a single-type step imports as soon as a request is full.
+func (r *stepRun) drainMetadata(ctx context.Context) error {
 	for !r.done {
 		run, bytes, items, complete := r.contiguous()
 		if len(run) == 0 {
@@ -226,12 +225,11 @@ func (r *stepRun) contiguous() (run []*held, bytes, items int, complete bool) {
 // splittable reports whether the step may be cut into several requests: only a single-type step (org units
 // are read parents first, so page boundaries are safe). Groups of several types hold cycles and travel whole.
 func (r *stepRun) splittable() bool {
-	if len(r.req.GetResources()) != 1 || r.isDeletions() {
+	if r.req.GetKind() != stepv1.StepKind_STEP_KIND_METADATA || len(r.req.GetResources()) != 1 {
 		return false
 	}
-	res := r.req.GetResources()[0]
 	// categoryCombos travel with their option combos (the extractor adds them): never split.
-	return res != deletedObjectsResource && res != "categoryCombos"
+	return r.req.GetResources()[0] != resource.CategoryCombos
 }
 
 func (r *stepRun) ackAll(ctx context.Context, run []*held) {

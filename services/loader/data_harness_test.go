@@ -10,6 +10,7 @@ import (
 	batchv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/batch/v1"
 	extractorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/extractor/v1"
 	loaderv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/loader/v1"
+	stepv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/step/v1"
 	"github.com/dhis2sync/dhis2sync/services/dhis2sim"
 	"github.com/dhis2sync/dhis2sync/services/dhis2sim/demodata"
 	"github.com/dhis2sync/dhis2sync/services/extractor"
@@ -128,14 +129,15 @@ func (r *dataRig) run(job string, s dataStep) map[string][]*batchv1.Result {
 	}
 	for id := range r.dsts {
 		_, err := r.l.LoadStep(r.ctx, &loaderv1.LoadStepRequest{JobId: job, StepId: s.name, DestinationInstanceId: id,
-			Resources: []string{"dataValues"}, BatchSize: s.batchSize, MaxInFlight: s.maxInFlight, DryRun: s.dryRun,
-			ImportParams: ip, ConfigJson: s.config})
+			Resources: []string{"dataValues"}, Kind: stepv1.StepKind_STEP_KIND_DATA_VALUES, BatchSize: s.batchSize,
+			MaxInFlight: s.maxInFlight, DryRun: s.dryRun, ImportParams: ip, Config: testConfig(r.tb, s.config)})
 		if err != nil {
 			r.tb.Fatal(err)
 		}
 	}
 	_, err := r.x.ExtractStep(r.ctx, &extractorv1.ExtractStepRequest{JobId: job, StepId: s.name, SourceInstanceId: "src",
-		Resources: []string{"dataValues"}, Params: s.params, PageSize: s.pageSize, ConfigJson: s.config})
+		Resources: []string{"dataValues"}, Kind: stepv1.StepKind_STEP_KIND_DATA_VALUES, Params: s.params, PageSize: s.pageSize,
+		Config: testConfig(r.tb, s.config)})
 	if err != nil {
 		r.tb.Fatal(err)
 	}

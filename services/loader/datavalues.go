@@ -37,13 +37,6 @@ var missingMetadataCodes = map[string]string{
 	"E7613": "category option combo", "E7615": "attribute option combo",
 }
 
-// isDataValues reports whether the step carries aggregate data values ("dataValues", "dataValues:<dataSet>").
-func (r *stepRun) isDataValues() bool {
-	return slices.ContainsFunc(r.req.GetResources(), func(s string) bool {
-		return s == "dataValues" || s == "dataValueSets" || strings.HasPrefix(s, "dataValues:")
-	})
-}
-
 // dataPipe imports a data step: batches are coalesced into requests of about target values and up to
 // inFlight requests run at once; a committer publishes their Results and acknowledges their batches strictly
 // in sequence order, so ackedThrough always means "everything before is imported".

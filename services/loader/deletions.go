@@ -11,21 +11,11 @@ import (
 	batchv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/batch/v1"
 	"github.com/dhis2sync/dhis2sync/services/internal/batch"
 	"github.com/dhis2sync/dhis2sync/services/internal/dhis2"
+	"github.com/dhis2sync/dhis2sync/services/internal/resource"
 )
-
-// deletedObjectsResource is the resource of a deletions step's batches (extractor.DeletedObjectsResource).
-const deletedObjectsResource = "deletedObjects"
 
 // defaultMaxSharePercent is the deletion guard when the configuration sets none.
 const defaultMaxSharePercent = 10
-
-// isDeletions: the deletions step is named by its resource, or by importStrategy=DELETE (the orchestrator's
-// deletions step lists the metadata types). Its batches must be deletedObjects items: a DELETE step that
-// receives whole objects fails as poison instead of deleting what the source still has.
-func (r *stepRun) isDeletions() bool {
-	return slices.Contains(r.req.GetResources(), deletedObjectsResource) || r.req.GetImportParams()["kind"] == "deletions" ||
-		strings.EqualFold(r.req.GetImportParams()["importStrategy"], "DELETE")
-}
 
 type deletedItem struct {
 	Resource string `json:"resource"`
@@ -39,7 +29,7 @@ type deletedItem struct {
 func (r *stepRun) deleteRun(ctx context.Context, run []*held, res *batchv1.Result) error {
 	byType := map[string][]string{}
 	for _, h := range run {
-		if len(h.batch.GetPayload()) > 0 && h.batch.GetResource() != deletedObjectsResource {
+		if len(h.batch.GetPayload()) > 0 && h.batch.GetResource() != resource.DeletedObjects {
 			r.poison(ctx, run, h, fmt.Errorf("a deletions step received %s objects instead of deleted-object entries; nothing was deleted", h.batch.GetResource()))
 			return nil
 		}

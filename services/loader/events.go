@@ -16,12 +16,6 @@ import (
 // request (PERFORMANCE.md, tracker imports).
 const MaxEventsPerRequest = 500
 
-// isEvents reports whether the step carries event-programme events only.
-func (r *stepRun) isEvents() bool {
-	res := r.req.GetResources()
-	return len(res) == 1 && res[0] == "events"
-}
-
 // eventParams are the tracker import options of an events step: the step's import strategy and mode (VALIDATE
 // for dry runs) and atomicMode OBJECT, so that one refused event does not reject the rest of its request.
 func (r *stepRun) eventParams() dhis2.TrackerImportParams {

@@ -8,6 +8,7 @@ import (
 	batchv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/batch/v1"
 	extractorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/extractor/v1"
 	loaderv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/loader/v1"
+	stepv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/step/v1"
 	"github.com/dhis2sync/dhis2sync/services/dhis2sim/demodata"
 	"github.com/dhis2sync/dhis2sync/services/internal/dhis2"
 )
@@ -18,13 +19,13 @@ func (r *dataRig) runEvents(job string, params map[string]string) map[string][]*
 	res := r.watch(job)
 	for id := range r.dsts {
 		_, err := r.l.LoadStep(r.ctx, &loaderv1.LoadStepRequest{JobId: job, StepId: "events", DestinationInstanceId: id,
-			Resources: []string{"events"}, ImportParams: map[string]string{"importStrategy": "CREATE_AND_UPDATE"}})
+			Resources: []string{"events"}, Kind: stepv1.StepKind_STEP_KIND_EVENTS, ImportParams: map[string]string{"importStrategy": "CREATE_AND_UPDATE"}})
 		if err != nil {
 			r.tb.Fatal(err)
 		}
 	}
 	_, err := r.x.ExtractStep(r.ctx, &extractorv1.ExtractStepRequest{JobId: job, StepId: "events", SourceInstanceId: "src",
-		Resources: []string{"events"}, Params: params})
+		Resources: []string{"events"}, Kind: stepv1.StepKind_STEP_KIND_EVENTS, Params: params})
 	if err != nil {
 		r.tb.Fatal(err)
 	}

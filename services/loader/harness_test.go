@@ -12,9 +12,11 @@ import (
 	"time"
 
 	batchv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/batch/v1"
+	configv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/config/v1"
 	extractorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/extractor/v1"
 	instancev1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/instance/v1"
 	loaderv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/loader/v1"
+	stepv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/step/v1"
 	"github.com/dhis2sync/dhis2sync/services/dhis2sim"
 	"github.com/dhis2sync/dhis2sync/services/dhis2sim/demodata"
 	"github.com/dhis2sync/dhis2sync/services/extractor"
@@ -28,6 +30,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -241,6 +244,8 @@ func (r *results) waitLast(tb testing.TB, step string) []*batchv1.Result {
 }
 
 type stepSpec struct {
+	kind         stepv1.StepKind // unset: a metadata step
+	extractKind  stepv1.StepKind // what the extractor is told, when it differs from kind (a misrouted step)
 	name         string
 	resources    []string
 	params       map[string]string
@@ -255,14 +260,21 @@ type stepSpec struct {
 // start asks the loader and the extractor for one step, as the orchestrator does.
 func (h *harness) start(job string, s stepSpec) {
 	h.tb.Helper()
+	if s.kind == stepv1.StepKind_STEP_KIND_UNSPECIFIED {
+		s.kind = stepv1.StepKind_STEP_KIND_METADATA
+	}
+	if s.extractKind == stepv1.StepKind_STEP_KIND_UNSPECIFIED {
+		s.extractKind = s.kind
+	}
+	cfg := testConfig(h.tb, s.config)
 	_, err := h.l.LoadStep(h.ctx, &loaderv1.LoadStepRequest{JobId: job, StepId: s.name, DestinationInstanceId: "dst",
-		Resources: s.resources, BatchSize: s.batchSize, RetryDeferred: s.final, DryRun: s.dryRun, ConfigJson: s.config,
+		Resources: s.resources, BatchSize: s.batchSize, RetryDeferred: s.final, DryRun: s.dryRun, Kind: s.kind, Config: cfg,
 		ImportParams: s.importParams})
 	if err != nil {
 		h.tb.Fatal(err)
 	}
 	_, err = h.x.ExtractStep(h.ctx, &extractorv1.ExtractStepRequest{JobId: job, StepId: s.name, SourceInstanceId: "src",
-		Resources: s.resources, Params: s.params, PageSize: s.pageSize, ConfigJson: s.config})
+		Resources: s.resources, Params: s.params, PageSize: s.pageSize, Kind: s.extractKind, Config: cfg})
 	if err != nil {
 		h.tb.Fatal(err)
 	}
@@ -297,7 +309,7 @@ func (h *harness) sync(job string, steps []stepSpec) (map[string][]*batchv1.Resu
 func (h *harness) verify(resources []string, config string) *extractorv1.VerifyStepResponse {
 	h.tb.Helper()
 	resp, err := h.x.VerifyStep(h.ctx, &extractorv1.VerifyStepRequest{JobId: "verify", SourceInstanceId: "src",
-		DestinationInstanceIds: []string{"dst"}, Resources: resources, ConfigJson: config, MaxDifferences: 20})
+		DestinationInstanceIds: []string{"dst"}, Resources: resources, Kind: stepv1.StepKind_STEP_KIND_VERIFY, Config: testConfig(h.tb, config), MaxDifferences: 20})
 	if err != nil {
 		h.tb.Fatal(err)
 	}
@@ -348,4 +360,16 @@ func (r *results) snapshot() []*batchv1.Result {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]*batchv1.Result(nil), r.list...)
+}
+
+// testConfig reads a configuration written as protojson ("" is the default configuration).
+func testConfig(tb testing.TB, s string) *configv1.Config {
+	tb.Helper()
+	cfg := &configv1.Config{}
+	if s != "" {
+		if err := protojson.Unmarshal([]byte(s), cfg); err != nil {
+			tb.Fatalf("test configuration %s: %v", s, err)
+		}
+	}
+	return cfg
 }

@@ -102,7 +102,7 @@ func (r *stepRun) importRun(ctx context.Context, run []*held) error {
 	}
 	res.AckedThrough = run[len(run)-1].batch.GetSequence()
 	var err error
-	if r.isDeletions() {
+	if r.deletions() {
 		err = r.deleteRun(ctx, run, res)
 	} else {
 		err = r.metadataRun(ctx, run, res)
@@ -115,7 +115,7 @@ func (r *stepRun) importRun(ctx context.Context, run []*held) error {
 	case r.done:
 		return nil
 	}
-	if complete && !r.isDeletions() {
+	if complete && !r.deletions() {
 		if err := r.retryDeferred(ctx, run, res); errors.Is(err, errHandedBack) {
 			return nil
 		} else if err != nil {

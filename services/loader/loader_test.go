@@ -10,6 +10,7 @@ import (
 	batchv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/batch/v1"
 	configv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/config/v1"
 	loaderv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/loader/v1"
+	stepv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/step/v1"
 	"github.com/dhis2sync/dhis2sync/services/internal/batch"
 	"github.com/dhis2sync/dhis2sync/services/internal/dhis2"
 )
@@ -148,7 +149,7 @@ func TestBackoffAndNames(t *testing.T) {
 func TestCoalescingNeverSplitsGroups(t *testing.T) {
 	mk := func(resources []string, batchSize int32, seqs ...int64) *stepRun {
 		l := &Loader{opts: Options{}.withDefaults()}
-		r := &stepRun{l: l, req: &loaderv1.LoadStepRequest{Resources: resources, BatchSize: batchSize}, next: 1, held: map[int64]*held{}}
+		r := &stepRun{l: l, req: &loaderv1.LoadStepRequest{Kind: stepv1.StepKind_STEP_KIND_METADATA, Resources: resources, BatchSize: batchSize}, next: 1, held: map[int64]*held{}}
 		for _, s := range seqs {
 			r.held[s] = &held{batch: &batchv1.Batch{Sequence: s, ItemCount: 10, Payload: make([]byte, 100), Last: s == 5}}
 		}

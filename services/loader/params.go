@@ -7,20 +7,7 @@ import (
 	configv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/config/v1"
 	loaderv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/loader/v1"
 	"github.com/dhis2sync/dhis2sync/services/internal/dhis2"
-	"google.golang.org/protobuf/encoding/protojson"
 )
-
-// parseConfig reads the configuration snapshot (protojson); an empty snapshot is the default configuration.
-func parseConfig(s string) (*configv1.Config, error) {
-	cfg := &configv1.Config{}
-	if s == "" {
-		return cfg, nil
-	}
-	if err := (protojson.UnmarshalOptions{DiscardUnknown: true}).Unmarshal([]byte(s), cfg); err != nil {
-		return nil, err
-	}
-	return cfg, nil
-}
 
 // enumName turns IMPORT_STRATEGY_CREATE_AND_UPDATE into CREATE_AND_UPDATE ("" for UNSPECIFIED).
 func enumName(full, prefix string) string {

@@ -3,13 +3,12 @@ package loader
 import (
 	"context"
 	"log/slog"
-	"sync"
 	"time"
 
 	loaderv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/loader/v1"
+	"github.com/dhis2sync/dhis2sync/services/internal/resource"
+	"github.com/dhis2sync/dhis2sync/services/platform/cancelreg"
 	"github.com/nats-io/nats.go/jetstream"
-	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/status"
 )
 
 // Options tune the loader; zero values take the defaults.
@@ -55,73 +54,48 @@ type Loader struct {
 	base     context.Context
 	opts     Options
 	deferred *deferredStore
-
-	mu      sync.Mutex
-	running map[string]map[string]context.CancelFunc // job -> consumer name -> cancel
-	wg      sync.WaitGroup
+	running  cancelreg.Registry // job -> consumer name
 }
 
 // New returns a Loader whose consumers live as long as ctx.
 func New(ctx context.Context, js jetstream.JetStream, clients *Clients, log *slog.Logger, opts Options) *Loader {
-	return &Loader{js: js, clients: clients, log: log, base: ctx, opts: opts.withDefaults(),
-		deferred: newDeferredStore(), running: map[string]map[string]context.CancelFunc{}}
+	return &Loader{js: js, clients: clients, log: log, base: ctx, opts: opts.withDefaults(), deferred: newDeferredStore()}
 }
 
 // LoadStep starts the durable consumer of one step and destination in the background. Calling it again for a
 // consumer that runs is harmless.
-func (l *Loader) LoadStep(_ context.Context, req *loaderv1.LoadStepRequest) (*loaderv1.LoadStepResponse, error) {
-	if req.GetJobId() == "" || req.GetStepId() == "" || req.GetDestinationInstanceId() == "" {
-		return nil, status.Error(codes.InvalidArgument, "job_id, step_id and destination_instance_id are required")
-	}
-	if _, err := parseConfig(req.GetConfigJson()); err != nil {
-		return nil, status.Errorf(codes.InvalidArgument, "config_json is not a dhis2sync.config.v1.Config in protojson: %v", err)
+func (l *Loader) LoadStep(ctx context.Context, req *loaderv1.LoadStepRequest) (*loaderv1.LoadStepResponse, error) {
+	drain, err := checkLoad(req)
+	if err != nil {
+		return nil, l.toStatus(ctx, "LoadStep", req, err)
 	}
 	name := ConsumerName(req.GetJobId(), req.GetStepId(), req.GetDestinationInstanceId())
-	l.mu.Lock()
-	jobs := l.running[req.GetJobId()]
-	if jobs == nil {
-		jobs = map[string]context.CancelFunc{}
-		l.running[req.GetJobId()] = jobs
-	}
-	if _, busy := jobs[name]; busy {
-		l.mu.Unlock()
-		return &loaderv1.LoadStepResponse{Accepted: true}, nil
-	}
-	ctx, cancel := context.WithCancel(l.base)
-	jobs[name] = cancel
-	l.wg.Add(1)
-	l.mu.Unlock()
-	go func() {
-		defer l.wg.Done()
-		defer l.forget(req.GetJobId(), name)
-		defer cancel()
-		l.runStep(ctx, req, name)
-	}()
+	l.running.Go(l.base, req.GetJobId(), name, func(ctx context.Context) { l.runStep(ctx, req, drain, name) })
 	return &loaderv1.LoadStepResponse{Accepted: true}, nil
 }
 
-func (l *Loader) forget(job, name string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.running[job], name)
-	if len(l.running[job]) == 0 {
-		delete(l.running, job)
+// checkLoad validates a request and returns the drainer of its kind.
+func checkLoad(req *loaderv1.LoadStepRequest) (drainer, error) {
+	if req.GetJobId() == "" || req.GetStepId() == "" || req.GetDestinationInstanceId() == "" {
+		return nil, classed(ErrInvalidArgument, nil, "job_id, step_id and destination_instance_id are required")
 	}
+	drain, err := drainerFor(req.GetKind())
+	if err != nil {
+		return nil, err
+	}
+	if err := resource.CheckKind(req.GetKind(), req.GetResources()); err != nil {
+		return nil, classed(ErrInvalidArgument, err, "%v", err)
+	}
+	return drain, nil
 }
 
 // CancelJob stops every consumer of a job (their unacknowledged batches stay in JetStream) and forgets the
 // objects deferred for it.
 func (l *Loader) CancelJob(_ context.Context, req *loaderv1.CancelJobRequest) (*loaderv1.CancelJobResponse, error) {
-	l.mu.Lock()
-	n := 0
-	for _, cancel := range l.running[req.GetJobId()] {
-		cancel()
-		n++
-	}
-	l.mu.Unlock()
+	n := l.running.Cancel(req.GetJobId(), nil)
 	l.deferred.dropJob(req.GetJobId())
 	return &loaderv1.CancelJobResponse{Stopped: int32(n)}, nil
 }
 
 // Wait blocks until every consumer has stopped.
-func (l *Loader) Wait() { l.wg.Wait() }
+func (l *Loader) Wait() { l.running.Wait() }

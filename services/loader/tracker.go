@@ -6,11 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
 
 	batchv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/batch/v1"
 	"github.com/dhis2sync/dhis2sync/services/internal/batch"
 	"github.com/dhis2sync/dhis2sync/services/internal/dhis2"
+	"github.com/dhis2sync/dhis2sync/services/internal/resource"
 )
 
 // MaxTrackedEntitiesPerRequest bounds a POST /api/tracker of nested tracked entities: each carries its
@@ -20,15 +20,9 @@ const MaxTrackedEntitiesPerRequest = 100
 
 // Batch resources of a tracker step (extractor.TrackedEntitiesResource, extractor.RelationshipsResource).
 const (
-	trackedEntitiesResource = "trackedEntities"
-	relationshipsResource   = "relationships"
+	trackedEntitiesResource = resource.TrackedEntities
+	relationshipsResource   = resource.Relationships
 )
-
-// isTracker reports whether the step carries tracker-programme data.
-func (r *stepRun) isTracker() bool {
-	res := r.req.GetResources()
-	return slices.Contains(res, trackedEntitiesResource) || slices.Contains(res, relationshipsResource)
-}
 
 // drainTracker imports the held tracker batches in sequence, one request per MaxTrackedEntitiesPerRequest
 // tracked entities (or the step's batch_size when smaller). The extractor sends relationships after every

@@ -8,6 +8,7 @@ import (
 	batchv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/batch/v1"
 	extractorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/extractor/v1"
 	loaderv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/loader/v1"
+	stepv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/step/v1"
 	"github.com/dhis2sync/dhis2sync/services/dhis2sim/demodata"
 	"github.com/dhis2sync/dhis2sync/services/internal/dhis2"
 )
@@ -21,13 +22,13 @@ func (r *dataRig) runTracker(job string, params map[string]string) map[string][]
 	res := r.watch(job)
 	for id := range r.dsts {
 		_, err := r.l.LoadStep(r.ctx, &loaderv1.LoadStepRequest{JobId: job, StepId: "tracker", DestinationInstanceId: id,
-			Resources: trackerResources, ImportParams: map[string]string{"importStrategy": "CREATE_AND_UPDATE"}})
+			Resources: trackerResources, Kind: stepv1.StepKind_STEP_KIND_TRACKER, ImportParams: map[string]string{"importStrategy": "CREATE_AND_UPDATE"}})
 		if err != nil {
 			r.tb.Fatal(err)
 		}
 	}
 	_, err := r.x.ExtractStep(r.ctx, &extractorv1.ExtractStepRequest{JobId: job, StepId: "tracker", SourceInstanceId: "src",
-		Resources: trackerResources, Params: params})
+		Resources: trackerResources, Kind: stepv1.StepKind_STEP_KIND_TRACKER, Params: params})
 	if err != nil {
 		r.tb.Fatal(err)
 	}

@@ -31,8 +31,8 @@ func (s *Service) cancelJob(ctx context.Context, id, user string) (*orchestrator
 		who = "an internal caller"
 	}
 	switch {
-	case final(root.Status):
-		return nil, fmt.Errorf("%w: it is already %s", ErrNotCancellable, humanStatus(root.Status))
+	case root.Status.final():
+		return nil, fmt.Errorf("%w: it is already %s", ErrNotCancellable, root.Status.human())
 	case root.Status == statusRetrying:
 		ok, err := s.st.cancelRetry(ctx, root.ID, "cancelled by "+who+" while waiting for its automatic retry")
 		if err != nil {
@@ -60,7 +60,7 @@ func (s *Service) cancelJob(ctx context.Context, id, user string) (*orchestrator
 		if err != nil {
 			return nil, err
 		}
-		if final(cur.Status) {
+		if cur.Status.final() {
 			break
 		}
 		select {
@@ -99,18 +99,21 @@ func (s *Service) finishCancelled(ctx context.Context, root *jobRow) error {
 	var complete, partial, failed, notStarted []string
 	for _, st := range steps {
 		name := kind[st.JobID] + "/" + st.Name
+		// Guarded moves: a step or sub-job another process ended meanwhile keeps its status.
 		switch {
-		case succeeded(st.Status):
+		case st.Status.succeeded():
 			complete = append(complete, name)
 		case st.Status == statusFailed:
 			failed = append(failed, name)
 		case st.Status == statusRunning || st.Processed > 0:
 			partial = append(partial, fmt.Sprintf("%s (%d items processed)", name, st.Processed))
-			err = s.st.setStepStatus(ctx, st.ID, statusCancelled, fmt.Sprintf("cancelled: partly written, %d items processed", st.Processed))
+			if st.Status != statusCancelled {
+				_, err = s.st.moveStep(ctx, s.st.db, st.ID, st.Status, statusCancelled, fmt.Sprintf("cancelled: partly written, %d items processed", st.Processed))
+			}
 		default:
 			notStarted = append(notStarted, name)
 			if st.Status != statusCancelled {
-				err = s.st.setStepStatus(ctx, st.ID, statusCancelled, "cancelled: not started, nothing written")
+				_, err = s.st.moveStep(ctx, s.st.db, st.ID, st.Status, statusCancelled, "cancelled: not started, nothing written")
 			}
 		}
 		if err != nil {
@@ -118,14 +121,21 @@ func (s *Service) finishCancelled(ctx context.Context, root *jobRow) error {
 		}
 	}
 	for _, sub := range subs {
-		if !final(sub.Status) {
-			if err := s.st.setJobStatus(ctx, sub.ID, statusCancelled, "cancelled"); err != nil {
+		if !sub.Status.final() {
+			if _, err := s.st.moveJob(ctx, s.st.db, sub.ID, sub.Status, statusCancelled, "cancelled"); err != nil {
 				return err
 			}
 		}
 	}
 	msg := cancelMessage(complete, partial, failed, notStarted)
-	if err := s.st.setJobStatus(ctx, root.ID, statusCancelled, msg); err != nil {
+	cur, err := s.st.job(ctx, s.st.db, root.ID)
+	if err != nil {
+		return err
+	}
+	if cur.Status.final() {
+		return nil // ended meanwhile (another process finished the cancellation)
+	}
+	if err := s.st.mustMoveJob(ctx, root.ID, cur.Status, statusCancelled, msg); err != nil {
 		return err
 	}
 	s.warn(ctx, root, "", "%s", msg)

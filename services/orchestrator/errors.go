@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -33,8 +35,9 @@ func invalidf(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalidArgument, fmt.Sprintf(format, args...))
 }
 
-// toStatus maps an error to a gRPC status without leaking internals for unexpected errors.
-func toStatus(err error) error {
+// toStatus maps an error to a gRPC status. Unexpected errors are logged with their cause and the request, and
+// reach the caller as Internal without internals.
+func (s *Service) toStatus(ctx context.Context, req any, err error) error {
 	if err == nil {
 		return nil
 	}
@@ -58,5 +61,8 @@ func toStatus(err error) error {
 	if _, ok := status.FromError(err); ok && status.Code(err) != codes.Unknown {
 		return err
 	}
-	return status.Error(codes.Internal, "internal error")
+	method, _ := grpc.Method(ctx)
+	s.log.ErrorContext(ctx, "orchestrator failure", slog.String("rpc", method), slog.Any("request", req),
+		slog.String("error", err.Error()))
+	return status.Error(codes.Internal, "internal error in the orchestrator; the cause is in its log")
 }

@@ -11,18 +11,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	orchestratorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/orchestrator/v1"
-)
-
-// Statuses as stored (the JobStatus enum name without its prefix).
-const (
-	statusPending           = "PENDING"
-	statusRunning           = "RUNNING"
-	statusCompleted         = "COMPLETED"
-	statusCompletedWarnings = "COMPLETED_WITH_WARNINGS"
-	statusFailed            = "FAILED"
-	statusCancelled         = "CANCELLED"
-	statusRetrying          = "RETRYING"
-	statusFailedPermanently = "FAILED_PERMANENTLY"
+	stepv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/step/v1"
 )
 
 // Sub-job and step kinds.
@@ -35,16 +24,20 @@ const (
 	kindVerify    = "verify"
 )
 
-// final reports whether a status never changes again (RETRYING does: it becomes FAILED when the retry starts).
-func final(s string) bool {
-	switch s {
-	case statusCompleted, statusCompletedWarnings, statusFailed, statusCancelled, statusFailedPermanently:
-		return true
-	}
-	return false
+// stepKinds are the step kinds as the orchestrator stores and sends them: the one mapping from a planned
+// step to the contract's StepKind.
+var stepKinds = map[string]stepv1.StepKind{
+	kindMetadata:  stepv1.StepKind_STEP_KIND_METADATA,
+	kindDeletions: stepv1.StepKind_STEP_KIND_METADATA_DELETIONS,
+	kindAggregate: stepv1.StepKind_STEP_KIND_DATA_VALUES,
+	kindEvents:    stepv1.StepKind_STEP_KIND_EVENTS,
+	kindTracker:   stepv1.StepKind_STEP_KIND_TRACKER,
+	kindVerify:    stepv1.StepKind_STEP_KIND_VERIFY,
 }
 
-func succeeded(s string) bool { return s == statusCompleted || s == statusCompletedWarnings }
+// kind is the step's kind in the contract (STEP_KIND_UNSPECIFIED for a kind this orchestrator does not plan,
+// which the workers refuse).
+func (s *stepRow) kind() stepv1.StepKind { return stepKinds[s.Kind] }
 
 type counters struct {
 	Planned   int64 `db:"planned"`
@@ -69,7 +62,7 @@ type jobRow struct {
 	ConfigJSON             string         `db:"config_json"`
 	Type                   string         `db:"type"`
 	Kind                   string         `db:"kind"`
-	Status                 string         `db:"status"`
+	Status                 Status         `db:"status"`
 	Trigger                string         `db:"trigger"`
 	DryRun                 bool           `db:"dry_run"`
 	Critical               bool           `db:"critical"`
@@ -101,7 +94,7 @@ type stepRow struct {
 	Kind      string         `db:"kind"`
 	Resources pq.StringArray `db:"resources"`
 	Params    []byte         `db:"params"`
-	Status    string         `db:"status"`
+	Status    Status         `db:"status"`
 	Message   string         `db:"message"`
 	counters
 	Attempts     int          `db:"attempts"`
@@ -123,10 +116,6 @@ func ts(t sql.NullTime) *timestamppb.Timestamp {
 	return timestamppb.New(t.Time)
 }
 
-func jobStatusProto(s string) orchestratorv1.JobStatus {
-	return orchestratorv1.JobStatus(orchestratorv1.JobStatus_value["JOB_STATUS_"+s])
-}
-
 func jobTypeProto(s string) orchestratorv1.JobType {
 	return orchestratorv1.JobType(orchestratorv1.JobType_value["JOB_TYPE_"+s])
 }
@@ -146,10 +135,10 @@ func (c counters) proto() *orchestratorv1.Counters {
 	}
 }
 
-func progress(c counters, status string) *orchestratorv1.Progress {
+func progress(c counters, status Status) *orchestratorv1.Progress {
 	p := &orchestratorv1.Progress{Planned: c.Planned, Processed: c.Processed}
 	switch {
-	case succeeded(status):
+	case status.succeeded():
 		p.Percent = 100
 	case c.Planned > 0:
 		p.Percent = min(100, float64(c.Processed)*100/float64(c.Planned))
@@ -161,7 +150,7 @@ func (j *jobRow) proto() *orchestratorv1.Job {
 	out := &orchestratorv1.Job{
 		Id: j.ID, ConfigId: j.ConfigID, ConfigName: j.ConfigName, ParentJobId: j.ParentJobID.String,
 		RetryOfJobId: j.RetryOfJobID.String, Attempt: int32(j.Attempt), Type: jobTypeProto(j.Type),
-		Status: jobStatusProto(j.Status), Trigger: orchestratorv1.Trigger(orchestratorv1.Trigger_value["TRIGGER_"+j.Trigger]),
+		Status: j.Status.proto(), Trigger: orchestratorv1.Trigger(orchestratorv1.Trigger_value["TRIGGER_"+j.Trigger]),
 		DryRun: j.DryRun, Critical: j.Critical, SourceInstanceId: j.SourceInstanceID,
 		DestinationInstanceIds: append([]string(nil), j.DestinationInstanceIDs...),
 		Progress:               progress(j.counters, j.Status), Counters: j.counters.proto(), Message: j.Message,
@@ -180,8 +169,8 @@ func (j *jobRow) proto() *orchestratorv1.Job {
 func (s *stepRow) proto() *orchestratorv1.Step {
 	return &orchestratorv1.Step{
 		Id: s.ID, Position: int32(s.Position), Name: s.Name, Resource: strings.Join(s.Resources, ","),
-		Status: jobStatusProto(s.Status), Counters: s.counters.proto(), Progress: progress(s.counters, s.Status),
-		Message: s.Message,
+		Status: s.Status.proto(), Counters: s.counters.proto(), Progress: progress(s.counters, s.Status),
+		Message: s.Message, Kind: s.kind(),
 	}
 }
 

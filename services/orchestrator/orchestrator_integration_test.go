@@ -14,6 +14,8 @@ import (
 	configv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/config/v1"
 	extractorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/extractor/v1"
 	orchestratorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/orchestrator/v1"
+	stepv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/step/v1"
+	"github.com/dhis2sync/dhis2sync/services/internal/resource"
 )
 
 const (
@@ -70,8 +72,23 @@ func TestLaunchCompletesWithCounters(t *testing.T) {
 		t.Errorf("org units extraction = %v, want order=level:asc", orgUnits)
 	}
 	for _, l := range e.workers.loadRequests() {
-		if l.GetImportParams()["importMode"] != "COMMIT" || l.GetConfigJson() == "" {
+		if l.GetImportParams()["importMode"] != "COMMIT" || l.GetConfig() == nil || l.GetKind() == stepv1.StepKind_STEP_KIND_UNSPECIFIED {
 			t.Fatalf("load request %v", l)
+		}
+	}
+	for _, r := range e.workers.extractRequests() {
+		want := stepv1.StepKind_STEP_KIND_METADATA
+		if slices.ContainsFunc(r.GetResources(), resource.IsDataValues) {
+			want = stepv1.StepKind_STEP_KIND_DATA_VALUES
+		}
+		if r.GetKind() != want || r.GetConfig().GetId() != "c1" || r.GetConfigJson() != "" {
+			t.Fatalf("extract request, want kind %s and the typed configuration only: %v", want, r)
+		}
+	}
+	for _, st := range e.job(job.GetId()).GetSubJobs()[0].GetSteps() {
+		if want := map[string]stepv1.StepKind{"verify": stepv1.StepKind_STEP_KIND_VERIFY}[st.GetName()]; want != 0 && st.GetKind() != want ||
+			st.GetKind() == stepv1.StepKind_STEP_KIND_UNSPECIFIED {
+			t.Errorf("step %s shows kind %s", st.GetName(), st.GetKind())
 		}
 	}
 
@@ -291,7 +308,7 @@ func TestResumeAfterRestart(t *testing.T) {
 		return false
 	})
 	e.stop()
-	if s := e.job2(job.GetId()); s != statusRunning {
+	if s := e.job2(job.GetId()); s != string(statusRunning) {
 		t.Fatalf("after shutdown the job is %s, want it left RUNNING", s)
 	}
 	e.start()

@@ -12,6 +12,7 @@ import (
 	configv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/config/v1"
 	orchestratorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/orchestrator/v1"
 	"github.com/dhis2sync/dhis2sync/services/internal/metadataplan"
+	"github.com/dhis2sync/dhis2sync/services/internal/resource"
 )
 
 // subJobKinds are the sub-jobs of each sync type, in the order they run: metadata first (critical), then
@@ -48,9 +49,9 @@ var kindJobType = map[string]orchestratorv1.JobType{
 
 // dataResources are the single step of each data sub-job until their own planning (chunks) exists.
 var dataResources = map[string][]string{
-	kindAggregate: {"dataValues"},
-	kindEvents:    {"events"},
-	kindTracker:   {"trackedEntities", "enrollments", "events", "relationships"},
+	kindAggregate: {resource.DataValues},
+	kindEvents:    {resource.Events},
+	kindTracker:   resource.Tracker,
 }
 
 // launch is what a new job is made from.

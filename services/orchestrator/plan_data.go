@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 
 	configv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/config/v1"
+	"github.com/dhis2sync/dhis2sync/services/internal/resource"
 )
 
 // planDataSteps lists the steps of an aggregate, events or tracker sub-job.
@@ -38,7 +39,7 @@ func planAggregateSteps(cfg *configv1.Config) []*stepRow {
 	var out []*stepRow
 	if len(f.GetDataSetIds()) == 0 {
 		p, _ := json.Marshal(params)
-		out = append(out, &stepRow{Name: "dataValues", Kind: kindAggregate, Resources: []string{"dataValues"}, Params: p})
+		out = append(out, &stepRow{Name: resource.DataValues, Kind: kindAggregate, Resources: []string{resource.DataValues}, Params: p})
 	}
 	for _, ds := range f.GetDataSetIds() {
 		sp := map[string]string{"dataSets": ds}
@@ -46,7 +47,7 @@ func planAggregateSteps(cfg *configv1.Config) []*stepRow {
 			sp[k] = v
 		}
 		p, _ := json.Marshal(sp)
-		out = append(out, &stepRow{Name: "dataValues " + ds, Kind: kindAggregate, Resources: []string{"dataValues:" + ds}, Params: p})
+		out = append(out, &stepRow{Name: resource.DataValues + " " + ds, Kind: kindAggregate, Resources: []string{resource.DataValuesOf(ds)}, Params: p})
 	}
 	var all []string
 	for _, st := range out {

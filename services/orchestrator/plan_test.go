@@ -9,7 +9,9 @@ import (
 
 	configv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/config/v1"
 	orchestratorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/orchestrator/v1"
+	stepv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/step/v1"
 	"github.com/dhis2sync/dhis2sync/services/internal/metadataplan"
+	"github.com/dhis2sync/dhis2sync/services/internal/resource"
 )
 
 func TestPlanJobSubJobs(t *testing.T) {
@@ -40,6 +42,12 @@ func TestPlanJobSubJobs(t *testing.T) {
 				kinds = append(kinds, s.Kind)
 				if s.Critical != (s.Kind == kindMetadata) {
 					t.Errorf("%s critical = %v", s.Kind, s.Critical)
+				}
+			}
+			for _, st := range tree.steps {
+				// Every planned step names its kind in the contract, with resources that belong to it.
+				if err := resource.CheckKind(st.kind(), st.Resources); st.kind() == stepv1.StepKind_STEP_KIND_UNSPECIFIED || err != nil {
+					t.Errorf("step %s (%s): kind %s, %v", st.Name, st.Kind, st.kind(), err)
 				}
 			}
 			if !slices.Equal(kinds, tt.want) || tree.root.Type != jobTypeName(tt.typ) {
@@ -147,14 +155,14 @@ func TestRetryDelay(t *testing.T) {
 }
 
 func TestDecideStatus(t *testing.T) {
-	sub := func(kind, status string) *jobRow {
+	sub := func(kind string, status Status) *jobRow {
 		return &jobRow{Kind: kind, Status: status, Critical: kind == kindMetadata}
 	}
 	tests := []struct {
 		name string
 		root jobRow
 		subs []*jobRow
-		want string
+		want Status
 	}{
 		{"all completed", jobRow{}, []*jobRow{sub(kindMetadata, statusCompleted), sub(kindEvents, statusCompleted)}, statusCompleted},
 		{"errors counted", jobRow{counters: counters{Errors: 1}}, []*jobRow{sub(kindEvents, statusCompleted)}, statusCompletedWarnings},

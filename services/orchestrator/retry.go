@@ -38,15 +38,15 @@ func (s *Service) retry(ctx context.Context, parentID string, automatic bool, us
 	if !parent.topLevel() {
 		return nil, fmt.Errorf("%w: retry the top-level job %s", ErrNotRetryable, parent.RootJobID)
 	}
-	allowed := map[string]bool{statusFailed: true, statusFailedPermanently: true, statusCancelled: true}
+	allowed := map[Status]bool{statusFailed: true, statusFailedPermanently: true, statusCancelled: true}
 	if automatic {
-		allowed = map[string]bool{statusRetrying: true}
+		allowed = map[Status]bool{statusRetrying: true}
 	}
 	if !allowed[parent.Status] {
 		if automatic {
 			return nil, nil
 		}
-		return nil, fmt.Errorf("%w: it is %s (only failed or cancelled jobs can be retried)", ErrNotRetryable, humanStatus(parent.Status))
+		return nil, fmt.Errorf("%w: it is %s (only failed or cancelled jobs can be retried)", ErrNotRetryable, parent.Status.human())
 	}
 	cfg, err := s.fetchConfig(ctx, parent.ConfigID)
 	if err != nil {
@@ -74,7 +74,7 @@ func (s *Service) retry(ctx context.Context, parentID string, automatic bool, us
 	}
 	child := tree.root
 	err = s.st.inTx(ctx, func(tx *sqlx.Tx) error {
-		var status string
+		var status Status
 		if err := tx.GetContext(ctx, &status, `SELECT status FROM jobs WHERE id = $1 FOR UPDATE`, parent.ID); err != nil {
 			return err
 		}
@@ -82,8 +82,11 @@ func (s *Service) retry(ctx context.Context, parentID string, automatic bool, us
 			return sql.ErrNoRows
 		}
 		if status == statusRetrying {
-			if _, err := tx.ExecContext(ctx, `UPDATE jobs SET status = 'FAILED', next_retry_time = NULL,
-				message = message || $2 WHERE id = $1`, parent.ID, "; retried as job "+child.ID); err != nil {
+			// The retry starts: the waiting job becomes the failure it was.
+			if _, err := s.st.moveJob(ctx, tx, parent.ID, statusRetrying, statusFailed, parent.Message+"; retried as job "+child.ID); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `UPDATE jobs SET next_retry_time = NULL WHERE id = $1`, parent.ID); err != nil {
 				return err
 			}
 		}

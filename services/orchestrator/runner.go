@@ -1,6 +1,7 @@
 package orchestrator
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -17,47 +18,27 @@ var errCancelled = errors.New("job cancelled")
 // startJob runs a top-level job in the background unless this process already runs it.
 func (s *Service) startJob(rootID string, resumed bool) {
 	s.mu.Lock()
-	if s.base == nil || s.base.Err() != nil {
-		s.mu.Unlock()
-		return
-	}
-	if _, ok := s.running[rootID]; ok {
-		s.mu.Unlock()
-		return
-	}
-	ctx, cancel := context.WithCancelCause(s.base)
-	s.running[rootID] = cancel
-	s.wg.Add(1)
+	base := s.base
 	s.mu.Unlock()
-	go func() {
-		defer s.wg.Done()
-		defer func() {
-			s.mu.Lock()
-			delete(s.running, rootID)
-			s.mu.Unlock()
-			cancel(nil)
-		}()
-		if err := s.runJob(ctx, cancel, rootID, resumed); err != nil {
+	if base == nil || base.Err() != nil {
+		return
+	}
+	s.jobs.Go(base, rootID, "", func(ctx context.Context) {
+		if err := s.runJob(ctx, rootID, resumed); err != nil {
 			s.log.Error("job runner stopped; the job will be resumed", slog.String("job_id", rootID),
 				slog.String("error", err.Error()))
 			_ = s.st.release(context.WithoutCancel(ctx), rootID, s.owner)
 		}
-	}()
+	})
 }
 
 // cancelLocal cancels a job this process runs.
 func (s *Service) cancelLocal(rootID string) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if cancel, ok := s.running[rootID]; ok {
-		cancel(errCancelled)
-		return true
-	}
-	return false
+	return s.jobs.Cancel(rootID, errCancelled) > 0
 }
 
 // runJob runs a job's sub-jobs in order, from wherever the job stands (a resumed job skips what is done).
-func (s *Service) runJob(ctx context.Context, cancel context.CancelCauseFunc, rootID string, resumed bool) error {
+func (s *Service) runJob(ctx context.Context, rootID string, resumed bool) error {
 	root, err := s.st.job(ctx, s.st.db, rootID)
 	if err != nil {
 		return err
@@ -65,38 +46,39 @@ func (s *Service) runJob(ctx context.Context, cancel context.CancelCauseFunc, ro
 	if root.CancelRequested {
 		return s.finishCancelled(ctx, root)
 	}
-	if final(root.Status) || root.Status == statusRetrying {
+	if root.Status.final() || root.Status == statusRetrying {
 		return nil
 	}
 	if root.Status == statusPending {
-		if err := s.st.setJobStatus(ctx, root.ID, statusRunning, ""); err != nil {
+		if err := s.st.mustMoveJob(ctx, root.ID, statusPending, statusRunning, ""); err != nil {
 			return err
 		}
+		root.Status = statusRunning
 		s.info(ctx, root, "", "job started: %s of configuration %q", root.Type, root.ConfigName)
 	} else if resumed {
 		s.info(ctx, root, "", "resumed after restart")
 	}
 	s.publishJob(ctx, root.ID, eventState)
-	stop := s.heartbeatLoop(ctx, cancel, root.ID)
+	stop := s.heartbeatLoop(ctx, root.ID)
 	defer stop()
 
 	subs, err := s.st.subJobs(ctx, root.ID)
 	if err != nil {
 		return err
 	}
-	criticalFailure := ""
+	stopped := "" // why later sub-jobs are not started (a critical sub-job failed)
 	for _, sub := range subs {
 		if ctx.Err() != nil {
 			break
 		}
-		if final(sub.Status) {
-			if sub.Critical && sub.Status == statusFailed {
-				criticalFailure = fmt.Sprintf("the %s sub-job failed", sub.Kind)
+		if sub.Status.final() {
+			if sub.Status == statusFailed && s.opts.onFailure(root, sub).stopJob {
+				stopped = fmt.Sprintf("the %s sub-job failed", sub.Kind)
 			}
 			continue
 		}
-		if criticalFailure != "" {
-			if err := s.skipSubJob(ctx, root, sub, "not started: "+criticalFailure); err != nil {
+		if stopped != "" {
+			if err := s.skipSubJob(ctx, root, sub, "not started: "+stopped); err != nil {
 				return err
 			}
 			continue
@@ -108,8 +90,8 @@ func (s *Service) runJob(ctx context.Context, cancel context.CancelCauseFunc, ro
 			}
 			return err
 		}
-		if status == statusFailed && sub.Critical {
-			criticalFailure = fmt.Sprintf("the %s sub-job failed", sub.Kind)
+		if status == statusFailed && s.opts.onFailure(root, sub).stopJob {
+			stopped = fmt.Sprintf("the %s sub-job failed", sub.Kind)
 		}
 	}
 	switch {
@@ -123,7 +105,7 @@ func (s *Service) runJob(ctx context.Context, cancel context.CancelCauseFunc, ro
 }
 
 // heartbeatLoop keeps the job's ownership alive and notices a cancellation requested through another process.
-func (s *Service) heartbeatLoop(ctx context.Context, cancel context.CancelCauseFunc, rootID string) func() {
+func (s *Service) heartbeatLoop(ctx context.Context, rootID string) func() {
 	hctx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
@@ -137,7 +119,7 @@ func (s *Service) heartbeatLoop(ctx context.Context, cancel context.CancelCauseF
 			case <-t.C:
 				requested, err := s.st.heartbeat(hctx, rootID, s.owner)
 				if err == nil && requested {
-					cancel(errCancelled)
+					s.cancelLocal(rootID)
 					return
 				}
 			}
@@ -152,13 +134,13 @@ func (s *Service) skipSubJob(ctx context.Context, root, sub *jobRow, why string)
 		return err
 	}
 	for _, st := range steps {
-		if !final(st.Status) {
-			if err := s.st.setStepStatus(ctx, st.ID, statusCancelled, why); err != nil {
+		if !st.Status.final() {
+			if err := s.st.mustMoveStep(ctx, st.ID, st.Status, statusCancelled, why); err != nil {
 				return err
 			}
 		}
 	}
-	if err := s.st.setJobStatus(ctx, sub.ID, statusCancelled, why); err != nil {
+	if err := s.st.mustMoveJob(ctx, sub.ID, sub.Status, statusCancelled, why); err != nil {
 		return err
 	}
 	s.warn(ctx, sub, "", "%s sub-job cancelled: %s", sub.Kind, why)
@@ -166,12 +148,13 @@ func (s *Service) skipSubJob(ctx context.Context, root, sub *jobRow, why string)
 	return nil
 }
 
-// runSubJob runs a sub-job's steps in order; the first failed step fails the sub-job and the rest are not run.
-func (s *Service) runSubJob(ctx context.Context, root, sub *jobRow) (string, error) {
+// runSubJob runs a sub-job's steps in order; what a failed step does to the sub-job is onFailure's decision.
+func (s *Service) runSubJob(ctx context.Context, root, sub *jobRow) (Status, error) {
 	if sub.Status == statusPending {
-		if err := s.st.setJobStatus(ctx, sub.ID, statusRunning, ""); err != nil {
+		if err := s.st.mustMoveJob(ctx, sub.ID, statusPending, statusRunning, ""); err != nil {
 			return "", err
 		}
+		sub.Status = statusRunning
 		s.info(ctx, sub, "", "%s sub-job started", sub.Kind)
 	}
 	steps, err := s.st.steps(ctx, "job_id", sub.ID)
@@ -179,31 +162,37 @@ func (s *Service) runSubJob(ctx context.Context, root, sub *jobRow) (string, err
 		return "", err
 	}
 	for i, st := range steps {
-		if final(st.Status) && st.Status != statusFailed {
+		if st.Status.final() && st.Status != statusFailed {
 			continue
 		}
-		status, msg := st.Status, st.Message
+		out := ended(st.Status, st.Message) // a step that failed before a restart
 		if st.Status != statusFailed {
-			status, msg = s.runStep(ctx, root, sub, st)
-			if ctx.Err() != nil {
-				return "", ctx.Err()
+			out = s.runStep(ctx, root, sub, st)
+			if out.interrupted {
+				return "", cmp.Or(ctx.Err(), errors.New("step interrupted"))
 			}
 		}
-		if status != statusFailed {
+		if out.status != statusFailed {
 			continue
 		}
-		for _, rest := range steps[i+1:] {
-			if err := s.st.setStepStatus(ctx, rest.ID, statusCancelled, "not started: step "+st.Name+" failed"); err != nil {
-				return "", err
+		effect := s.opts.onFailure(root, sub)
+		if effect.cancelRest {
+			for _, rest := range steps[i+1:] {
+				if rest.Status.final() {
+					continue
+				}
+				if err := s.st.mustMoveStep(ctx, rest.ID, rest.Status, statusCancelled, "not started: step "+st.Name+" failed"); err != nil {
+					return "", err
+				}
 			}
 		}
-		why := fmt.Sprintf("step %s failed: %s", st.Name, msg)
-		if err := s.st.setJobStatus(ctx, sub.ID, statusFailed, why); err != nil {
+		why := fmt.Sprintf("step %s failed: %s", st.Name, out.message)
+		if err := s.st.mustMoveJob(ctx, sub.ID, statusRunning, effect.subJob, why); err != nil {
 			return "", err
 		}
 		s.logError(ctx, sub, "", "%s sub-job failed: %s", sub.Kind, why)
 		s.publishJob(ctx, root.ID, eventState)
-		return statusFailed, nil
+		return effect.subJob, nil
 	}
 	cur, err := s.st.job(ctx, s.st.db, sub.ID)
 	if err != nil {
@@ -213,15 +202,15 @@ func (s *Service) runSubJob(ctx context.Context, root, sub *jobRow) (string, err
 	if cur.Errors > 0 || cur.Warnings > 0 {
 		status = statusCompletedWarnings
 	}
-	if err := s.st.setJobStatus(ctx, sub.ID, status, ""); err != nil {
+	if err := s.st.mustMoveJob(ctx, sub.ID, statusRunning, status, ""); err != nil {
 		return "", err
 	}
-	s.info(ctx, sub, "", "%s sub-job %s: %s", sub.Kind, humanStatus(status), summary(cur.counters))
+	s.info(ctx, sub, "", "%s sub-job %s: %s", sub.Kind, status.human(), summary(cur.counters))
 	s.publishJob(ctx, root.ID, eventState)
 	return status, nil
 }
 
-// finishJob decides a job's final status from its sub-jobs and schedules an automatic retry of a failure.
+// finishJob decides a job's final status from its sub-jobs; a failed job is retried or not as onFailure says.
 func (s *Service) finishJob(ctx context.Context, root *jobRow) error {
 	subs, err := s.st.subJobs(ctx, root.ID)
 	if err != nil {
@@ -233,25 +222,22 @@ func (s *Service) finishJob(ctx context.Context, root *jobRow) error {
 	}
 	status, msg := decideStatus(cur, subs)
 	var delay time.Duration
-	if status == statusFailed && !cur.DryRun && s.opts.RetryMax > 0 {
-		retries := cur.Attempt - 1
-		if retries >= s.opts.RetryMax {
-			status = statusFailedPermanently
-			msg = fmt.Sprintf("%s (failed %d times, no retries left)", msg, cur.Attempt)
-		} else {
-			status, delay = statusRetrying, s.opts.retryDelay(retries+1)
-			msg = fmt.Sprintf("%s; automatic retry %d of %d in %s", msg, retries+1, s.opts.RetryMax, delay)
+	if status == statusFailed {
+		effect := s.opts.onFailure(cur, nil)
+		status, delay = effect.job, effect.retryIn
+		if effect.note != "" {
+			msg = fmt.Sprintf("%s (%s)", msg, effect.note)
 		}
 	}
 	if status == statusRetrying {
 		err = s.st.setRetrying(ctx, root.ID, msg, delay)
 	} else {
-		err = s.st.setJobStatus(ctx, root.ID, status, msg)
+		err = s.st.mustMoveJob(ctx, root.ID, statusRunning, status, msg)
 	}
 	if err != nil {
 		return err
 	}
-	line := fmt.Sprintf("job %s: %s", humanStatus(status), summary(cur.counters))
+	line := fmt.Sprintf("job %s: %s", status.human(), summary(cur.counters))
 	if msg != "" {
 		line += " — " + msg
 	}
@@ -270,9 +256,9 @@ func (s *Service) finishJob(ctx context.Context, root *jobRow) error {
 	return nil
 }
 
-// decideStatus: a failed critical sub-job, or every sub-job failing, fails the job; another failed sub-job, or
-// any error or warning counted, completes it with warnings.
-func decideStatus(root *jobRow, subs []*jobRow) (string, string) {
+// decideStatus: a failed sub-job that stops the job (onFailure), or every sub-job failing, fails the job;
+// another failed sub-job, or any error or warning counted, completes it with warnings.
+func decideStatus(root *jobRow, subs []*jobRow) (Status, string) {
 	failed := 0
 	var firstFailure string
 	for _, sub := range subs {
@@ -280,8 +266,8 @@ func decideStatus(root *jobRow, subs []*jobRow) (string, string) {
 			continue
 		}
 		failed++
-		why := fmt.Sprintf("the %s sub-job %s: %s", sub.Kind, humanStatus(sub.Status), sub.Message)
-		if sub.Critical && sub.Status == statusFailed {
+		why := fmt.Sprintf("the %s sub-job %s: %s", sub.Kind, sub.Status.human(), sub.Message)
+		if sub.Status == statusFailed && (Options{}).onFailure(root, sub).stopJob {
 			return statusFailed, why
 		}
 		if firstFailure == "" {
@@ -297,24 +283,6 @@ func decideStatus(root *jobRow, subs []*jobRow) (string, string) {
 		return statusCompletedWarnings, ""
 	}
 	return statusCompleted, ""
-}
-
-func humanStatus(s string) string {
-	switch s {
-	case statusCompleted:
-		return "completed"
-	case statusCompletedWarnings:
-		return "completed with warnings"
-	case statusFailed:
-		return "failed"
-	case statusCancelled:
-		return "cancelled"
-	case statusRetrying:
-		return "failed, retry scheduled"
-	case statusFailedPermanently:
-		return "failed permanently"
-	}
-	return s
 }
 
 func summary(c counters) string {

@@ -21,7 +21,7 @@ func (s *Service) LaunchConfig(ctx context.Context, req *orchestratorv1.LaunchCo
 		launchedBy: grpcx.User(ctx),
 	})
 	if err != nil {
-		return nil, toStatus(err)
+		return nil, s.toStatus(ctx, req, err)
 	}
 	return &orchestratorv1.LaunchConfigResponse{Job: job}, nil
 }
@@ -30,7 +30,7 @@ func (s *Service) LaunchConfig(ctx context.Context, req *orchestratorv1.LaunchCo
 func (s *Service) GetJob(ctx context.Context, req *orchestratorv1.GetJobRequest) (*orchestratorv1.GetJobResponse, error) {
 	job, err := s.st.tree(ctx, req.GetId())
 	if err != nil {
-		return nil, toStatus(err)
+		return nil, s.toStatus(ctx, req, err)
 	}
 	return &orchestratorv1.GetJobResponse{Job: job}, nil
 }
@@ -39,11 +39,11 @@ func (s *Service) GetJob(ctx context.Context, req *orchestratorv1.GetJobRequest)
 func (s *Service) ListJobs(ctx context.Context, req *orchestratorv1.ListJobsRequest) (*orchestratorv1.ListJobsResponse, error) {
 	f, err := parseListRequest(req)
 	if err != nil {
-		return nil, toStatus(err)
+		return nil, s.toStatus(ctx, req, err)
 	}
 	rows, total, err := s.st.listJobs(ctx, f)
 	if err != nil {
-		return nil, toStatus(err)
+		return nil, s.toStatus(ctx, req, err)
 	}
 	out := &orchestratorv1.ListJobsResponse{Total: total}
 	for _, r := range rows {
@@ -59,7 +59,7 @@ func (s *Service) ListJobs(ctx context.Context, req *orchestratorv1.ListJobsRequ
 func (s *Service) CancelJob(ctx context.Context, req *orchestratorv1.CancelJobRequest) (*orchestratorv1.CancelJobResponse, error) {
 	job, err := s.cancelJob(ctx, req.GetId(), grpcx.User(ctx))
 	if err != nil {
-		return nil, toStatus(err)
+		return nil, s.toStatus(ctx, req, err)
 	}
 	return &orchestratorv1.CancelJobResponse{Job: job}, nil
 }
@@ -72,7 +72,7 @@ func (s *Service) RetryJob(ctx context.Context, req *orchestratorv1.RetryJobRequ
 	}
 	job, err := s.retry(ctx, req.GetId(), false, user)
 	if err != nil {
-		return nil, toStatus(err)
+		return nil, s.toStatus(ctx, req, err)
 	}
 	return &orchestratorv1.RetryJobResponse{Job: job}, nil
 }
@@ -81,7 +81,7 @@ func (s *Service) RetryJob(ctx context.Context, req *orchestratorv1.RetryJobRequ
 func (s *Service) ListJobLogs(ctx context.Context, req *orchestratorv1.ListJobLogsRequest) (*orchestratorv1.ListJobLogsResponse, error) {
 	job, err := s.st.job(ctx, s.st.db, req.GetId())
 	if err != nil {
-		return nil, toStatus(err)
+		return nil, s.toStatus(ctx, req, err)
 	}
 	limit := int(req.GetLimit())
 	switch {
@@ -96,7 +96,7 @@ func (s *Service) ListJobLogs(ctx context.Context, req *orchestratorv1.ListJobLo
 	}
 	lines, err := s.st.listLogs(ctx, job, level, req.GetAfterSequence(), limit)
 	if err != nil {
-		return nil, toStatus(err)
+		return nil, s.toStatus(ctx, req, err)
 	}
 	return &orchestratorv1.ListJobLogsResponse{Lines: lines}, nil
 }

@@ -12,6 +12,7 @@ import (
 	extractorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/extractor/v1"
 	loaderv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/loader/v1"
 	orchestratorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/orchestrator/v1"
+	"github.com/dhis2sync/dhis2sync/services/platform/cancelreg"
 	"github.com/dhis2sync/dhis2sync/services/platform/natsx"
 )
 
@@ -41,7 +42,7 @@ type Service struct {
 
 	mu      sync.Mutex
 	base    context.Context
-	running map[string]context.CancelCauseFunc
+	jobs    cancelreg.Registry // the top-level jobs this process runs
 	waiters map[string]chan struct{}
 	wg      sync.WaitGroup
 }
@@ -57,7 +58,7 @@ func New(d Deps, o Options) *Service {
 	return &Service{
 		st: &store{db: d.DB}, deps: d, opts: o.withDefaults(), log: d.Log,
 		owner:   uuid.NewString(),
-		running: map[string]context.CancelCauseFunc{}, waiters: map[string]chan struct{}{},
+		waiters: map[string]chan struct{}{},
 	}
 }
 
@@ -78,7 +79,10 @@ func (s *Service) Start(ctx context.Context) error {
 }
 
 // Wait blocks until the background work started by Start has stopped (after its context is done).
-func (s *Service) Wait() { s.wg.Wait() }
+func (s *Service) Wait() {
+	s.wg.Wait()
+	s.jobs.Wait()
+}
 
 func (s *Service) goBackground(fn func()) {
 	s.wg.Add(1)

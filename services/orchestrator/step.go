@@ -16,51 +16,55 @@ import (
 	extractorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/extractor/v1"
 	loaderv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/loader/v1"
 	orchestratorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/orchestrator/v1"
+	"github.com/dhis2sync/dhis2sync/services/internal/resource"
 )
 
-// runStep runs one step to its end and records it. It returns "" when the job's context ended first (the
-// step stays RUNNING: a resumed job restarts it from its checkpoint).
-func (s *Service) runStep(ctx context.Context, root, sub *jobRow, st *stepRow) (string, string) {
-	var status, msg string
+// runStep runs one step to its end and records it; an interrupted step stays RUNNING (a resumed job restarts
+// it from its checkpoint).
+func (s *Service) runStep(ctx context.Context, root, sub *jobRow, st *stepRow) stepOutcome {
+	var out stepOutcome
 	if st.Kind == kindVerify {
-		status, msg = s.runVerifyStep(ctx, root, sub, st)
+		out = s.runVerifyStep(ctx, root, sub, st)
 	} else {
-		status, msg = s.runPipelineStep(ctx, root, sub, st)
+		out = s.runPipelineStep(ctx, root, sub, st)
 	}
-	if ctx.Err() != nil {
-		return "", ""
+	if out.interrupted || ctx.Err() != nil {
+		return interrupted
 	}
-	if status == statusCompleted {
-		if cur, err := s.st.step(ctx, st.ID); err == nil && (cur.Errors > 0 || cur.Warnings > 0) {
-			status = statusCompletedWarnings
-		}
-	}
-	moveWatermarks := succeeded(status) && !root.DryRun && st.Kind != kindVerify
-	if err := s.st.finishStep(ctx, st, root.ConfigID, status, msg, moveWatermarks); err != nil {
+	cur, err := s.st.step(ctx, st.ID)
+	if err != nil {
 		s.logError(ctx, sub, st.ID, "step %s could not be recorded: %v", st.Name, err)
-		return statusFailed, err.Error()
+		return failedWith(err.Error())
 	}
-	if cur, err := s.st.step(ctx, st.ID); err == nil && st.Kind != kindVerify {
-		if status == statusFailed {
-			s.logError(ctx, sub, st.ID, "step %s failed: %s", st.Name, msg)
-		} else {
-			s.info(ctx, sub, st.ID, "step %s %s: %s", st.Name, humanStatus(status), summary(cur.counters))
+	if out.status == statusCompleted && (cur.Errors > 0 || cur.Warnings > 0) {
+		out.status = statusCompletedWarnings
+	}
+	moveWatermarks := out.status.succeeded() && !root.DryRun && st.Kind != kindVerify
+	if err := s.st.finishStep(ctx, st, root.ConfigID, cur.Status, out.status, out.message, moveWatermarks); err != nil {
+		s.logError(ctx, sub, st.ID, "step %s could not be recorded: %v", st.Name, err)
+		return failedWith(err.Error())
+	}
+	if st.Kind != kindVerify {
+		if out.status == statusFailed {
+			s.logError(ctx, sub, st.ID, "step %s failed: %s", st.Name, out.message)
+		} else if cur, err := s.st.step(ctx, st.ID); err == nil {
+			s.info(ctx, sub, st.ID, "step %s %s: %s", st.Name, out.status.human(), summary(cur.counters))
 		}
 	}
 	s.publishJob(ctx, root.ID, eventState)
-	return status, msg
+	return out
 }
 
 // runPipelineStep starts the loader for every destination that has not finished the step, then the
 // extractor from the step's checkpoint, and waits for the loader's results.
-func (s *Service) runPipelineStep(ctx context.Context, root, sub *jobRow, st *stepRow) (string, string) {
+func (s *Service) runPipelineStep(ctx context.Context, root, sub *jobRow, st *stepRow) stepOutcome {
 	restart := st.Status == statusRunning
-	if err := s.st.startStep(ctx, st.ID); err != nil {
-		return statusFailed, err.Error()
+	if err := s.st.startStep(ctx, st.ID, st.Status); err != nil {
+		return failedWith(err.Error())
 	}
 	dests, _, err := s.st.stepState(ctx, st.ID)
 	if err != nil {
-		return statusFailed, err.Error()
+		return failedWith(err.Error())
 	}
 	pending, after := unfinished(dests)
 	if restart {
@@ -70,76 +74,77 @@ func (s *Service) runPipelineStep(ctx context.Context, root, sub *jobRow, st *st
 	}
 	s.publishJob(ctx, root.ID, eventState)
 	if len(pending) > 0 {
-		if status, msg := s.startPipeline(ctx, root, st, pending, after); status != "" {
-			return status, msg
+		if out := s.startPipeline(ctx, root, st, pending, after); out != nil {
+			return *out
 		}
 	}
 	return s.awaitStep(ctx, root, st)
 }
 
-func (s *Service) startPipeline(ctx context.Context, root *jobRow, st *stepRow, pending []string, after int64) (string, string) {
+// startPipeline asks the loaders of the pending destinations and the extractor to run the step. It returns
+// the step's outcome when a worker refused it; nil when the step is started, or is waiting for a worker that
+// is unreachable (reassert asks again) or for a job context that ended.
+func (s *Service) startPipeline(ctx context.Context, root *jobRow, st *stepRow, pending []string, after int64) *stepOutcome {
+	fail := func(msg string) *stepOutcome { out := failedWith(msg); return &out }
 	cfg := &configv1.Config{}
 	if err := protojson.Unmarshal([]byte(root.ConfigJSON), cfg); err != nil {
-		return statusFailed, "the job's configuration snapshot is unreadable: " + err.Error()
+		return fail("the job's configuration snapshot is unreadable: " + err.Error())
 	}
 	params := st.params()
 	since, err := s.st.since(ctx, root.ConfigID, root.DestinationInstanceIDs, watermarkResources(st))
 	if err != nil {
-		return statusFailed, err.Error()
+		return fail(err.Error())
 	}
 	if since != "" {
 		params["since"] = since
 	}
 	ip := importParams(cfg, root.DryRun)
-	if st.Kind == kindDeletions {
-		ip["importStrategy"] = "DELETE"
-	}
 	retryDeferred, err := s.lastMetadataStep(ctx, st)
 	if err != nil {
-		return statusFailed, err.Error()
+		return fail(err.Error())
 	}
 	for _, d := range pending {
 		cctx, cancel := context.WithTimeout(ctx, s.opts.CallTimeout)
 		resp, err := s.deps.Loader.LoadStep(cctx, &loaderv1.LoadStepRequest{
-			JobId: root.ID, StepId: st.ID, DestinationInstanceId: d, Resources: st.Resources, ImportParams: ip,
-			DryRun: root.DryRun, BatchSize: cfg.GetSizes().GetBatchSize(), MaxInFlight: cfg.GetSizes().GetMaxInFlight(),
-			ConfigJson: root.ConfigJSON, RetryDeferred: retryDeferred,
+			JobId: root.ID, StepId: st.ID, DestinationInstanceId: d, Kind: st.kind(), Resources: st.Resources,
+			ImportParams: ip, DryRun: root.DryRun, BatchSize: cfg.GetSizes().GetBatchSize(),
+			MaxInFlight: cfg.GetSizes().GetMaxInFlight(), Config: cfg, RetryDeferred: retryDeferred,
 		})
 		cancel()
 		if ctx.Err() != nil {
-			return "", ""
+			return nil
 		}
 		if unreachable(err) {
 			s.log.Warn("loader unreachable; the step is asked again when it comes back", slog.String("step_id", st.ID), slog.String("error", callError(err)))
-			return "", ""
+			return nil
 		}
 		if err != nil {
-			return statusFailed, fmt.Sprintf("the loader could not start the step for destination %s: %s", d, callError(err))
+			return fail(fmt.Sprintf("the loader could not start the step for destination %s: %s", d, callError(err)))
 		}
 		if !resp.GetAccepted() {
-			return statusFailed, fmt.Sprintf("the loader refused the step for destination %s", d)
+			return fail(fmt.Sprintf("the loader refused the step for destination %s", d))
 		}
 	}
 	cctx, cancel := context.WithTimeout(ctx, s.opts.CallTimeout)
 	defer cancel()
 	resp, err := s.deps.Extractor.ExtractStep(cctx, &extractorv1.ExtractStepRequest{
-		JobId: root.ID, StepId: st.ID, SourceInstanceId: root.SourceInstanceID, Resources: st.Resources,
-		Params: params, PageSize: cfg.GetSizes().GetPageSize(), AfterSequence: after, ConfigJson: root.ConfigJSON,
+		JobId: root.ID, StepId: st.ID, SourceInstanceId: root.SourceInstanceID, Kind: st.kind(), Resources: st.Resources,
+		Params: params, PageSize: cfg.GetSizes().GetPageSize(), AfterSequence: after, Config: cfg,
 	})
 	if ctx.Err() != nil {
-		return "", ""
+		return nil
 	}
 	if unreachable(err) {
 		s.log.Warn("extractor unreachable; the step is asked again when it comes back", slog.String("step_id", st.ID), slog.String("error", callError(err)))
-		return "", ""
+		return nil
 	}
 	if err != nil {
-		return statusFailed, "the extractor could not start the step: " + callError(err)
+		return fail("the extractor could not start the step: " + callError(err))
 	}
 	if !resp.GetAccepted() {
-		return statusFailed, "the extractor refused the step"
+		return fail("the extractor refused the step")
 	}
-	return "", ""
+	return nil
 }
 
 // lastMetadataStep reports whether st is its sub-job's last metadata step: there the loader re-posts every
@@ -176,7 +181,7 @@ func callError(err error) string {
 // awaitStep waits until every destination has finished the step, one reports an error, or no result has come
 // for the step timeout. Results are signalled by the results consumer and polled as a fallback (another
 // replica may have recorded them).
-func (s *Service) awaitStep(ctx context.Context, root *jobRow, st *stepRow) (string, string) {
+func (s *Service) awaitStep(ctx context.Context, root *jobRow, st *stepRow) stepOutcome {
 	sig, done := s.waiter(st.ID)
 	defer done()
 	poll := min(time.Second, s.opts.StepTimeout/4, s.opts.Reassert/4)
@@ -186,7 +191,7 @@ func (s *Service) awaitStep(ctx context.Context, root *jobRow, st *stepRow) (str
 	for {
 		dests, idle, err := s.st.stepState(ctx, st.ID)
 		if ctx.Err() != nil {
-			return "", ""
+			return interrupted
 		}
 		if err == nil {
 			complete := true
@@ -199,11 +204,11 @@ func (s *Service) awaitStep(ctx context.Context, root *jobRow, st *stepRow) (str
 			}
 			switch {
 			case complete && len(errs) > 0:
-				return statusFailed, strings.Join(errs, "; ")
+				return failedWith(strings.Join(errs, "; "))
 			case complete:
-				return statusCompleted, ""
+				return ended(statusCompleted, "")
 			case idle > s.opts.StepTimeout.Seconds():
-				return statusFailed, fmt.Sprintf("no result from the loader for %s (DHIS2SYNC_STEP_TIMEOUT)", s.opts.StepTimeout)
+				return failedWith(fmt.Sprintf("no result from the loader for %s (DHIS2SYNC_STEP_TIMEOUT)", s.opts.StepTimeout))
 			case idle > s.opts.Reassert.Seconds() && time.Since(lastAsk) > s.opts.Reassert:
 				lastAsk = time.Now()
 				s.reassert(ctx, root, st, dests)
@@ -211,7 +216,7 @@ func (s *Service) awaitStep(ctx context.Context, root *jobRow, st *stepRow) (str
 		}
 		select {
 		case <-ctx.Done():
-			return "", ""
+			return interrupted
 		case <-sig:
 		case <-t.C:
 		}
@@ -219,59 +224,63 @@ func (s *Service) awaitStep(ctx context.Context, root *jobRow, st *stepRow) (str
 }
 
 // runVerifyStep compares source and destinations. Without a verification, the job never claims a faithful copy.
-func (s *Service) runVerifyStep(ctx context.Context, root, sub *jobRow, st *stepRow) (string, string) {
-	if err := s.st.startStep(ctx, st.ID); err != nil {
-		return statusFailed, err.Error()
+func (s *Service) runVerifyStep(ctx context.Context, root, sub *jobRow, st *stepRow) stepOutcome {
+	if err := s.st.startStep(ctx, st.ID, st.Status); err != nil {
+		return failedWith(err.Error())
 	}
 	s.publishJob(ctx, root.ID, eventState)
+	cfg := &configv1.Config{}
+	if err := protojson.Unmarshal([]byte(root.ConfigJSON), cfg); err != nil {
+		return failedWith("the job's configuration snapshot is unreadable: " + err.Error())
+	}
 	v, err := s.deps.Verifier.Verify(ctx, VerifyRequest{
 		JobID: root.ID, StepID: st.ID, SourceInstanceID: root.SourceInstanceID,
-		DestinationIDs: root.DestinationInstanceIDs, Resources: st.Resources, ConfigJSON: root.ConfigJSON,
+		DestinationIDs: root.DestinationInstanceIDs, Resources: st.Resources, Config: cfg,
 	})
 	if ctx.Err() != nil {
-		return "", ""
+		return interrupted
 	}
 	ids := []string{sub.ID, root.ID}
 	switch {
 	case status.Code(err) == codes.Unimplemented || errors.Is(err, ErrVerificationUnavailable):
 		s.warn(ctx, sub, st.ID, "verification not available: the copy is not proven faithful")
-		return statusCompleted, "verification not available"
+		return ended(statusCompleted, "verification not available")
 	case err != nil:
 		s.warn(ctx, sub, st.ID, "verification could not run (%s): the copy is not proven faithful", callError(err))
 		if werr := s.st.addWarnings(ctx, st.ID, ids, 1); werr != nil {
-			return statusFailed, werr.Error()
+			return failedWith(werr.Error())
 		}
-		return statusCompletedWarnings, "verification could not run"
+		return ended(statusCompletedWarnings, "verification could not run")
 	}
 	b, err := protojson.Marshal(v)
 	if err != nil {
-		return statusFailed, err.Error()
+		return failedWith(err.Error())
 	}
 	if err := s.st.setVerification(ctx, []string{sub.ID}, string(b), 0); err != nil {
-		return statusFailed, err.Error()
+		return failedWith(err.Error())
 	}
 	// The top-level job carries every sub-job's verification (sub-jobs run one after another).
 	if cur, err := s.st.job(ctx, s.st.db, root.ID); err == nil && cur.Verification != "" {
 		prev := &orchestratorv1.Verification{}
 		if protojson.Unmarshal([]byte(cur.Verification), prev) == nil {
 			if b, err = protojson.Marshal(mergeVerifications(prev, v)); err != nil {
-				return statusFailed, err.Error()
+				return failedWith(err.Error())
 			}
 		}
 	}
 	if err := s.st.setVerification(ctx, []string{root.ID}, string(b), 0); err != nil {
-		return statusFailed, err.Error()
+		return failedWith(err.Error())
 	}
 	if v.GetPassed() {
 		s.info(ctx, sub, st.ID, "verification passed: source and destinations hold the same %d resources", len(v.GetResources()))
-		return statusCompleted, "verification passed"
+		return ended(statusCompleted, "verification passed")
 	}
 	n := max(v.GetDifferenceCount(), 1)
 	if err := s.st.addWarnings(ctx, st.ID, ids, n); err != nil {
-		return statusFailed, err.Error()
+		return failedWith(err.Error())
 	}
 	s.warn(ctx, sub, st.ID, "verification found %d differences between source and destinations", n)
-	return statusCompletedWarnings, fmt.Sprintf("%d differences", n)
+	return ended(statusCompletedWarnings, fmt.Sprintf("%d differences", n))
 }
 
 // watermarkResources names what a step's watermark tracks: its resources, or for the deletions step the source's
@@ -281,7 +290,7 @@ func (s *Service) runVerifyStep(ctx context.Context, root, sub *jobRow, st *step
 func watermarkResources(st *stepRow) []string {
 	switch st.Kind {
 	case kindDeletions:
-		return []string{"deletedObjects"}
+		return []string{resource.DeletedObjects}
 	case kindTracker:
 		out := make([]string, len(st.Resources))
 		for i, r := range st.Resources {
@@ -300,8 +309,8 @@ func (s *Service) reassert(ctx context.Context, root *jobRow, st *stepRow, dests
 	if len(pending) == 0 {
 		return
 	}
-	if status, msg := s.startPipeline(ctx, root, st, pending, after); status == statusFailed {
-		s.log.Warn("step quiet and its workers unreachable; asking again later", slog.String("step_id", st.ID), slog.String("error", msg))
+	if out := s.startPipeline(ctx, root, st, pending, after); out != nil {
+		s.log.Warn("step quiet and its workers refuse it; asking again later", slog.String("step_id", st.ID), slog.String("error", out.message))
 	}
 }
 

@@ -62,7 +62,7 @@ func (s *store) insertTree(ctx context.Context, tx *sqlx.Tx, t *jobTree, owner s
 			if errors.As(err, &pqErr) && pqErr.Code == "23505" && pqErr.Constraint == "jobs_one_active_per_config" {
 				var id string
 				if gerr := s.db.GetContext(ctx, &id, `SELECT id FROM jobs WHERE config_id = $1 AND parent_job_id IS NULL
-					AND status IN ('PENDING','RUNNING','RETRYING') LIMIT 1`, j.ConfigID); gerr != nil {
+					AND status = ANY($2) LIMIT 1`, j.ConfigID, activeStatuses()); gerr != nil {
 					id = "unknown"
 				}
 				return &AlreadyRunningError{JobID: id}
@@ -158,38 +158,87 @@ func (s *store) tree(ctx context.Context, rootID string) (*orchestratorv1.Job, e
 	return out, nil
 }
 
-// setJobStatus records a job's new status, stamping start and end times.
-func (s *store) setJobStatus(ctx context.Context, id, status, message string) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE jobs SET status = $2, message = $3,
-		start_time = CASE WHEN $2 = 'RUNNING' THEN coalesce(start_time, now()) ELSE start_time END,
-		end_time = CASE WHEN $2 IN ('COMPLETED','COMPLETED_WITH_WARNINGS','FAILED','CANCELLED','FAILED_PERMANENTLY')
-			THEN coalesce(end_time, now()) ELSE end_time END
-		WHERE id = $1`, id, status, message)
-	if err != nil {
-		return fmt.Errorf("set job status: %w", err)
+// moveJob moves a job from one status to another: only a move the state machine allows (jobTransitions), and
+// only if the row is still in from (another process may have moved it). It reports whether the row moved, and
+// stamps the start time on RUNNING and the end time on a final status.
+func (s *store) moveJob(ctx context.Context, q sqlx.ExecerContext, id string, from, to Status, message string) (bool, error) {
+	if err := checkMove(jobTransitions, "job", id, from, to); err != nil {
+		return false, err
 	}
-	return nil
+	res, err := q.ExecContext(ctx, `UPDATE jobs SET status = $3, message = $4,
+		start_time = CASE WHEN $5 THEN coalesce(start_time, now()) ELSE start_time END,
+		end_time = CASE WHEN $6 THEN coalesce(end_time, now()) ELSE end_time END
+		WHERE id = $1 AND status = $2`, id, from, to, message, to == statusRunning, to.final())
+	return moved(res, err, "job", id, from)
 }
 
-func (s *store) setStepStatus(ctx context.Context, id, status, message string) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE steps SET status = $2, message = $3,
-		end_time = CASE WHEN $2 IN ('COMPLETED','COMPLETED_WITH_WARNINGS','FAILED','CANCELLED')
-			THEN coalesce(end_time, now()) ELSE end_time END
-		WHERE id = $1`, id, status, message)
-	if err != nil {
-		return fmt.Errorf("set step status: %w", err)
+// mustMoveJob is moveJob for a runner that owns the job: a row that had already moved is an error.
+func (s *store) mustMoveJob(ctx context.Context, id string, from, to Status, message string) error {
+	ok, err := s.moveJob(ctx, s.db, id, from, to, message)
+	if err == nil && !ok {
+		err = fmt.Errorf("%w: job %s is no longer %s", errStatusChanged, id, from)
 	}
-	return nil
+	return err
 }
 
-// startStep marks a step running and resets its inactivity clock.
-func (s *store) startStep(ctx context.Context, id string) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE steps SET status = 'RUNNING', attempts = attempts + 1,
-		activity_time = now(), start_time = coalesce(start_time, now()) WHERE id = $1`, id)
-	if err != nil {
-		return fmt.Errorf("start step: %w", err)
+// moveStep moves a step from one status to another, like moveJob (stepTransitions).
+func (s *store) moveStep(ctx context.Context, q sqlx.ExecerContext, id string, from, to Status, message string) (bool, error) {
+	if err := checkMove(stepTransitions, "step", id, from, to); err != nil {
+		return false, err
 	}
-	return nil
+	res, err := q.ExecContext(ctx, `UPDATE steps SET status = $3, message = $4,
+		end_time = CASE WHEN $5 THEN coalesce(end_time, now()) ELSE end_time END
+		WHERE id = $1 AND status = $2`, id, from, to, message, to.final())
+	return moved(res, err, "step", id, from)
+}
+
+// mustMoveStep is moveStep for a runner that owns the step: a row that had already moved is an error.
+func (s *store) mustMoveStep(ctx context.Context, id string, from, to Status, message string) error {
+	ok, err := s.moveStep(ctx, s.db, id, from, to, message)
+	if err == nil && !ok {
+		err = fmt.Errorf("%w: step %s is no longer %s", errStatusChanged, id, from)
+	}
+	return err
+}
+
+func moved(res sql.Result, err error, what, id string, from Status) (bool, error) {
+	if err != nil {
+		return false, fmt.Errorf("update %s %s from %s: %w", what, id, from, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("update %s %s from %s: %w", what, id, from, err)
+	}
+	return n == 1, nil
+}
+
+// activeStatuses are the statuses of a job that holds its configuration.
+func activeStatuses() pq.StringArray {
+	var out pq.StringArray
+	for _, st := range jobStatuses {
+		if st.active() {
+			out = append(out, string(st))
+		}
+	}
+	return out
+}
+
+// runnableStatuses are the statuses of a top-level job a process runs (and another may take over).
+var runnableStatuses = pq.StringArray{string(statusPending), string(statusRunning)}
+
+// startStep marks a step running (from PENDING, or RUNNING again when it restarts from its checkpoint) and
+// resets its inactivity clock.
+func (s *store) startStep(ctx context.Context, id string, from Status) error {
+	if err := checkMove(stepTransitions, "step", id, from, statusRunning); err != nil {
+		return err
+	}
+	res, err := s.db.ExecContext(ctx, `UPDATE steps SET status = $3, attempts = attempts + 1,
+		activity_time = now(), start_time = coalesce(start_time, now()) WHERE id = $1 AND status = $2`, id, from, statusRunning)
+	ok, err := moved(res, err, "step", id, from)
+	if err == nil && !ok {
+		err = fmt.Errorf("%w: step %s is no longer %s", errStatusChanged, id, from)
+	}
+	return err
 }
 
 type destRow struct {
@@ -220,16 +269,19 @@ func (s *store) stepState(ctx context.Context, stepID string) ([]destRow, float6
 
 // finishStep ends a step and, for a successful step of a real run, moves the watermarks of its resources to
 // the source serverDate each destination's last result carried.
-func (s *store) finishStep(ctx context.Context, st *stepRow, configID, status, message string, moveWatermarks bool) error {
+func (s *store) finishStep(ctx context.Context, st *stepRow, configID string, from, to Status, message string, moveWatermarks bool) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
-		if _, err := tx.ExecContext(ctx, `UPDATE steps SET status = $2, message = $3, end_time = now() WHERE id = $1`,
-			st.ID, status, message); err != nil {
+		ok, err := s.moveStep(ctx, tx, st.ID, from, to, message)
+		if err == nil && !ok {
+			err = fmt.Errorf("%w: step %s is no longer %s", errStatusChanged, st.ID, from)
+		}
+		if err != nil {
 			return fmt.Errorf("finish step: %w", err)
 		}
 		if !moveWatermarks {
 			return nil
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO watermarks (config_id, destination_id, resource, server_date)
+		_, err = tx.ExecContext(ctx, `INSERT INTO watermarks (config_id, destination_id, resource, server_date)
 			SELECT $1, d.destination_id, r, d.server_date FROM step_destinations d, unnest($3::text[]) r
 			WHERE d.step_id = $2 AND d.server_date <> '' AND d.error = ''
 			ON CONFLICT (config_id, destination_id, resource) DO UPDATE SET server_date = excluded.server_date,
@@ -272,7 +324,7 @@ func (s *store) heartbeat(ctx context.Context, rootID, owner string) (bool, erro
 // release gives a job up on shutdown so that the next process resumes it at once.
 func (s *store) release(ctx context.Context, rootID, owner string) error {
 	_, err := s.db.ExecContext(ctx, `UPDATE jobs SET owner = '', heartbeat_time = 'epoch' WHERE id = $1
-		AND owner = $2 AND status IN ('PENDING','RUNNING')`, rootID, owner)
+		AND owner = $2 AND status = ANY($3)`, rootID, owner, runnableStatuses)
 	return err
 }
 
@@ -280,14 +332,14 @@ func (s *store) release(ctx context.Context, rootID, owner string) error {
 func (s *store) claimStale(ctx context.Context, owner string, staleAfterSeconds float64) ([]string, error) {
 	var ids []string
 	err := s.db.SelectContext(ctx, &ids, `UPDATE jobs SET owner = $1, heartbeat_time = now()
-		WHERE parent_job_id IS NULL AND status IN ('PENDING','RUNNING') AND owner <> $1
-		AND heartbeat_time < now() - make_interval(secs => $2) RETURNING id`, owner, staleAfterSeconds)
+		WHERE parent_job_id IS NULL AND status = ANY($3) AND owner <> $1
+		AND heartbeat_time < now() - make_interval(secs => $2) RETURNING id`, owner, staleAfterSeconds, runnableStatuses)
 	return ids, err
 }
 
 func (s *store) dueRetries(ctx context.Context) ([]string, error) {
 	var ids []string
-	err := s.db.SelectContext(ctx, &ids, `SELECT id FROM jobs WHERE status = 'RETRYING' AND next_retry_time <= now()`)
+	err := s.db.SelectContext(ctx, &ids, `SELECT id FROM jobs WHERE status = $1 AND next_retry_time <= now()`, statusRetrying)
 	return ids, err
 }
 
@@ -312,32 +364,46 @@ func (s *store) addWarnings(ctx context.Context, stepID string, ids []string, n 
 	})
 }
 
-// setRetrying marks a failed job as waiting for its automatic retry.
+// setRetrying moves a running job to RETRYING, waiting for its automatic retry after delay.
 func (s *store) setRetrying(ctx context.Context, id, message string, delay time.Duration) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE jobs SET status = 'RETRYING', message = $2, end_time = now(),
-		next_retry_time = now() + make_interval(secs => $3) WHERE id = $1`, id, message, delay.Seconds())
-	if err != nil {
-		return fmt.Errorf("set retrying: %w", err)
-	}
-	return nil
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		ok, err := s.moveJob(ctx, tx, id, statusRunning, statusRetrying, message)
+		if err == nil && !ok {
+			err = fmt.Errorf("%w: job %s is no longer %s", errStatusChanged, id, statusRunning)
+		}
+		if err != nil {
+			return fmt.Errorf("set retrying: %w", err)
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE jobs SET end_time = now(), next_retry_time = now() + make_interval(secs => $2)
+			WHERE id = $1`, id, delay.Seconds()); err != nil {
+			return fmt.Errorf("set retrying: %w", err)
+		}
+		return nil
+	})
 }
 
-// cancelRetry cancels a job waiting for its automatic retry.
+// cancelRetry cancels a job waiting for its automatic retry; it reports whether the job was still waiting.
 func (s *store) cancelRetry(ctx context.Context, id, message string) (bool, error) {
-	res, err := s.db.ExecContext(ctx, `UPDATE jobs SET status = 'CANCELLED', message = $2, next_retry_time = NULL,
-		end_time = now() WHERE id = $1 AND status = 'RETRYING'`, id, message)
+	var ok bool
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var err error
+		if ok, err = s.moveJob(ctx, tx, id, statusRetrying, statusCancelled, message); err != nil || !ok {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE jobs SET next_retry_time = NULL WHERE id = $1`, id)
+		return err
+	})
 	if err != nil {
 		return false, fmt.Errorf("cancel retry: %w", err)
 	}
-	n, _ := res.RowsAffected()
-	return n == 1, nil
+	return ok, nil
 }
 
 // claim takes over one job if no live process runs it.
 func (s *store) claim(ctx context.Context, id, owner string, staleAfter time.Duration) (bool, error) {
 	res, err := s.db.ExecContext(ctx, `UPDATE jobs SET owner = $2, heartbeat_time = now() WHERE id = $1
-		AND status IN ('PENDING','RUNNING') AND (owner = '' OR heartbeat_time < now() - make_interval(secs => $3))`,
-		id, owner, staleAfter.Seconds())
+		AND status = ANY($4) AND (owner = '' OR heartbeat_time < now() - make_interval(secs => $3))`,
+		id, owner, staleAfter.Seconds(), runnableStatuses)
 	if err != nil {
 		return false, err
 	}

@@ -7,8 +7,10 @@ import (
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/proto"
 
+	configv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/config/v1"
 	extractorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/extractor/v1"
 	orchestratorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/orchestrator/v1"
+	stepv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/step/v1"
 )
 
 // VerifyRequest asks for a comparison of source and destinations after a run.
@@ -18,7 +20,8 @@ type VerifyRequest struct {
 	SourceInstanceID string
 	DestinationIDs   []string
 	Resources        []string
-	ConfigJSON       string
+	// Config is the job's configuration snapshot (its policies decide the normalisation).
+	Config *configv1.Config
 }
 
 // Verifier compares source and destinations per resource (counts and hashes of normalised owner JSON). The
@@ -44,7 +47,8 @@ type ExtractorVerifier struct {
 func (v ExtractorVerifier) Verify(ctx context.Context, req VerifyRequest) (*orchestratorv1.Verification, error) {
 	res, err := v.Client.VerifyStep(ctx, &extractorv1.VerifyStepRequest{
 		JobId: req.JobID, StepId: req.StepID, SourceInstanceId: req.SourceInstanceID,
-		DestinationInstanceIds: req.DestinationIDs, Resources: req.Resources, ConfigJson: req.ConfigJSON,
+		DestinationInstanceIds: req.DestinationIDs, Resources: req.Resources, Config: req.Config,
+		Kind: stepv1.StepKind_STEP_KIND_VERIFY,
 	})
 	if err != nil {
 		return nil, err

@@ -16,22 +16,22 @@ func (s *Service) WatchJob(req *orchestratorv1.WatchJobRequest, stream orchestra
 	ctx := stream.Context()
 	j, err := s.st.job(ctx, s.st.db, req.GetId())
 	if err != nil {
-		return toStatus(err)
+		return s.toStatus(ctx, req, err)
 	}
 	events := make(chan *nats.Msg, 256)
 	sub, err := s.deps.NATS.ChanSubscribe(natsx.JobEventSubject(j.RootJobID), events)
 	if err != nil {
-		return toStatus(err)
+		return s.toStatus(ctx, req, err)
 	}
 	defer func() { _ = sub.Unsubscribe() }()
 	job, err := s.st.tree(ctx, j.RootJobID)
 	if err != nil {
-		return toStatus(err)
+		return s.toStatus(ctx, req, err)
 	}
 	if err := stream.Send(&orchestratorv1.WatchJobResponse{Kind: eventState, Time: timestamppb.Now(), Job: job}); err != nil {
 		return err
 	}
-	if final(statusName(job.GetStatus())) {
+	if statusOf(job.GetStatus()).final() {
 		return nil
 	}
 	hb := time.NewTicker(s.opts.WatchHeartbeat)
@@ -54,7 +54,7 @@ func (s *Service) WatchJob(req *orchestratorv1.WatchJobRequest, stream orchestra
 			if err := stream.Send(ev); err != nil {
 				return err
 			}
-			if ev.GetKind() == eventState && final(statusName(ev.GetJob().GetStatus())) {
+			if ev.GetKind() == eventState && statusOf(ev.GetJob().GetStatus()).final() {
 				return nil
 			}
 		}

@@ -1,6 +1,7 @@
 package fielderr
 
 import (
+	"errors"
 	"testing"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
@@ -22,5 +23,22 @@ func TestStatusCarriesEveryViolation(t *testing.T) {
 	br, ok := st.Details()[0].(*errdetails.BadRequest)
 	if !ok || len(br.GetFieldViolations()) != 2 || br.GetFieldViolations()[1].GetField() != "schedule.cron" {
 		t.Fatalf("details %v", st.Details())
+	}
+}
+
+func TestInvalidError(t *testing.T) {
+	if Invalid("instance", nil) != nil {
+		t.Fatal("no violation is no error")
+	}
+	var l List
+	l.Add("name", "is required")
+	err := Invalid("instance", l)
+	var inv *InvalidError
+	if !errors.As(err, &inv) || !errors.Is(err, ErrInvalid) || err.Error() != "invalid instance: name: is required" {
+		t.Fatalf("Invalid = %v", err)
+	}
+	st := status.Convert(inv.Status())
+	if st.Code() != codes.InvalidArgument || len(st.Details()) != 1 {
+		t.Fatalf("status %v with %d details", st.Code(), len(st.Details()))
 	}
 }

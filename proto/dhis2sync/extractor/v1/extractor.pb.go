@@ -7,6 +7,8 @@
 package extractorv1
 
 import (
+	v11 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/config/v1"
+	v1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/step/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	timestamppb "google.golang.org/protobuf/types/known/timestamppb"
@@ -35,8 +37,15 @@ type ExtractStepRequest struct {
 	PageSize int32             `protobuf:"varint,6,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
 	// Skip batches up to and including this sequence (resume).
 	AfterSequence int64 `protobuf:"varint,7,opt,name=after_sequence,json=afterSequence,proto3" json:"after_sequence,omitempty"`
-	// The configuration snapshot as protojson, for normalisation policies.
-	ConfigJson    string `protobuf:"bytes,8,opt,name=config_json,json=configJson,proto3" json:"config_json,omitempty"`
+	// Deprecated: the configuration as protojson; config replaces it and the extractor ignores it.
+	//
+	// Deprecated: Marked as deprecated in dhis2sync/extractor/v1/extractor.proto.
+	ConfigJson string `protobuf:"bytes,8,opt,name=config_json,json=configJson,proto3" json:"config_json,omitempty"`
+	// What the step reads: the extractor dispatches on it and refuses STEP_KIND_UNSPECIFIED or a kind it does
+	// not know with INVALID_ARGUMENT (STEP_KIND_VERIFY is VerifyStep's).
+	Kind v1.StepKind `protobuf:"varint,9,opt,name=kind,proto3,enum=dhis2sync.step.v1.StepKind" json:"kind,omitempty"`
+	// The job's configuration snapshot (normalisation policies, filters, sizes); unset is the default.
+	Config        *v11.Config `protobuf:"bytes,10,opt,name=config,proto3" json:"config,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -120,11 +129,26 @@ func (x *ExtractStepRequest) GetAfterSequence() int64 {
 	return 0
 }
 
+// Deprecated: Marked as deprecated in dhis2sync/extractor/v1/extractor.proto.
 func (x *ExtractStepRequest) GetConfigJson() string {
 	if x != nil {
 		return x.ConfigJson
 	}
 	return ""
+}
+
+func (x *ExtractStepRequest) GetKind() v1.StepKind {
+	if x != nil {
+		return x.Kind
+	}
+	return v1.StepKind(0)
+}
+
+func (x *ExtractStepRequest) GetConfig() *v11.Config {
+	if x != nil {
+		return x.Config
+	}
+	return nil
 }
 
 // ExtractStepResponse acknowledges the start.
@@ -273,12 +297,18 @@ type VerifyStepRequest struct {
 	// the configuration's metadata families (dhis2sync's metadata plan). Resources the source version does not
 	// have are skipped; data resources (dataValues, events, tracker) are skipped: only metadata is verified.
 	Resources []string `protobuf:"bytes,5,rep,name=resources,proto3" json:"resources,omitempty"`
-	// The configuration snapshot as protojson (policies decide the normalisation).
+	// Deprecated: the configuration as protojson; config replaces it and the extractor ignores it.
+	//
+	// Deprecated: Marked as deprecated in dhis2sync/extractor/v1/extractor.proto.
 	ConfigJson string `protobuf:"bytes,6,opt,name=config_json,json=configJson,proto3" json:"config_json,omitempty"`
 	// At most this many differences are listed (difference_count counts them all); 0 means 100.
 	MaxDifferences int32 `protobuf:"varint,7,opt,name=max_differences,json=maxDifferences,proto3" json:"max_differences,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// The job's configuration snapshot (policies decide the normalisation); unset is the default.
+	Config *v11.Config `protobuf:"bytes,8,opt,name=config,proto3" json:"config,omitempty"`
+	// Must be STEP_KIND_VERIFY; any other kind is refused with INVALID_ARGUMENT.
+	Kind          v1.StepKind `protobuf:"varint,9,opt,name=kind,proto3,enum=dhis2sync.step.v1.StepKind" json:"kind,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *VerifyStepRequest) Reset() {
@@ -346,6 +376,7 @@ func (x *VerifyStepRequest) GetResources() []string {
 	return nil
 }
 
+// Deprecated: Marked as deprecated in dhis2sync/extractor/v1/extractor.proto.
 func (x *VerifyStepRequest) GetConfigJson() string {
 	if x != nil {
 		return x.ConfigJson
@@ -358,6 +389,20 @@ func (x *VerifyStepRequest) GetMaxDifferences() int32 {
 		return x.MaxDifferences
 	}
 	return 0
+}
+
+func (x *VerifyStepRequest) GetConfig() *v11.Config {
+	if x != nil {
+		return x.Config
+	}
+	return nil
+}
+
+func (x *VerifyStepRequest) GetKind() v1.StepKind {
+	if x != nil {
+		return x.Kind
+	}
+	return v1.StepKind(0)
 }
 
 // VerifyStepResponse is the comparison, shaped like dhis2sync.orchestrator.v1.Verification.
@@ -617,7 +662,7 @@ var File_dhis2sync_extractor_v1_extractor_proto protoreflect.FileDescriptor
 
 const file_dhis2sync_extractor_v1_extractor_proto_rawDesc = "" +
 	"\n" +
-	"&dhis2sync/extractor/v1/extractor.proto\x12\x16dhis2sync.extractor.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\x80\x03\n" +
+	"&dhis2sync/extractor/v1/extractor.proto\x12\x16dhis2sync.extractor.v1\x1a dhis2sync/config/v1/config.proto\x1a\x1cdhis2sync/step/v1/step.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xea\x03\n" +
 	"\x12ExtractStepRequest\x12\x15\n" +
 	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x17\n" +
 	"\astep_id\x18\x02 \x01(\tR\x06stepId\x12,\n" +
@@ -625,9 +670,12 @@ const file_dhis2sync_extractor_v1_extractor_proto_rawDesc = "" +
 	"\tresources\x18\x04 \x03(\tR\tresources\x12N\n" +
 	"\x06params\x18\x05 \x03(\v26.dhis2sync.extractor.v1.ExtractStepRequest.ParamsEntryR\x06params\x12\x1b\n" +
 	"\tpage_size\x18\x06 \x01(\x05R\bpageSize\x12%\n" +
-	"\x0eafter_sequence\x18\a \x01(\x03R\rafterSequence\x12\x1f\n" +
-	"\vconfig_json\x18\b \x01(\tR\n" +
-	"configJson\x1a9\n" +
+	"\x0eafter_sequence\x18\a \x01(\x03R\rafterSequence\x12#\n" +
+	"\vconfig_json\x18\b \x01(\tB\x02\x18\x01R\n" +
+	"configJson\x12/\n" +
+	"\x04kind\x18\t \x01(\x0e2\x1b.dhis2sync.step.v1.StepKindR\x04kind\x123\n" +
+	"\x06config\x18\n" +
+	" \x01(\v2\x1b.dhis2sync.config.v1.ConfigR\x06config\x1a9\n" +
 	"\vParamsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"1\n" +
@@ -636,16 +684,18 @@ const file_dhis2sync_extractor_v1_extractor_proto_rawDesc = "" +
 	"\x10CancelJobRequest\x12\x15\n" +
 	"\x06job_id\x18\x01 \x01(\tR\x05jobId\"-\n" +
 	"\x11CancelJobResponse\x12\x18\n" +
-	"\astopped\x18\x01 \x01(\x05R\astopped\"\x93\x02\n" +
+	"\astopped\x18\x01 \x01(\x05R\astopped\"\xfd\x02\n" +
 	"\x11VerifyStepRequest\x12\x15\n" +
 	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x17\n" +
 	"\astep_id\x18\x02 \x01(\tR\x06stepId\x12,\n" +
 	"\x12source_instance_id\x18\x03 \x01(\tR\x10sourceInstanceId\x128\n" +
 	"\x18destination_instance_ids\x18\x04 \x03(\tR\x16destinationInstanceIds\x12\x1c\n" +
-	"\tresources\x18\x05 \x03(\tR\tresources\x12\x1f\n" +
-	"\vconfig_json\x18\x06 \x01(\tR\n" +
+	"\tresources\x18\x05 \x03(\tR\tresources\x12#\n" +
+	"\vconfig_json\x18\x06 \x01(\tB\x02\x18\x01R\n" +
 	"configJson\x12'\n" +
-	"\x0fmax_differences\x18\a \x01(\x05R\x0emaxDifferences\"\x92\x02\n" +
+	"\x0fmax_differences\x18\a \x01(\x05R\x0emaxDifferences\x123\n" +
+	"\x06config\x18\b \x01(\v2\x1b.dhis2sync.config.v1.ConfigR\x06config\x12/\n" +
+	"\x04kind\x18\t \x01(\x0e2\x1b.dhis2sync.step.v1.StepKindR\x04kind\"\x92\x02\n" +
 	"\x12VerifyStepResponse\x12\x16\n" +
 	"\x06passed\x18\x01 \x01(\bR\x06passed\x12C\n" +
 	"\tresources\x18\x02 \x03(\v2%.dhis2sync.extractor.v1.ResourceCheckR\tresources\x12D\n" +
@@ -698,24 +748,30 @@ var file_dhis2sync_extractor_v1_extractor_proto_goTypes = []any{
 	(*ResourceCheck)(nil),         // 6: dhis2sync.extractor.v1.ResourceCheck
 	(*Difference)(nil),            // 7: dhis2sync.extractor.v1.Difference
 	nil,                           // 8: dhis2sync.extractor.v1.ExtractStepRequest.ParamsEntry
-	(*timestamppb.Timestamp)(nil), // 9: google.protobuf.Timestamp
+	(v1.StepKind)(0),              // 9: dhis2sync.step.v1.StepKind
+	(*v11.Config)(nil),            // 10: dhis2sync.config.v1.Config
+	(*timestamppb.Timestamp)(nil), // 11: google.protobuf.Timestamp
 }
 var file_dhis2sync_extractor_v1_extractor_proto_depIdxs = []int32{
-	8, // 0: dhis2sync.extractor.v1.ExtractStepRequest.params:type_name -> dhis2sync.extractor.v1.ExtractStepRequest.ParamsEntry
-	6, // 1: dhis2sync.extractor.v1.VerifyStepResponse.resources:type_name -> dhis2sync.extractor.v1.ResourceCheck
-	7, // 2: dhis2sync.extractor.v1.VerifyStepResponse.differences:type_name -> dhis2sync.extractor.v1.Difference
-	9, // 3: dhis2sync.extractor.v1.VerifyStepResponse.time:type_name -> google.protobuf.Timestamp
-	0, // 4: dhis2sync.extractor.v1.ExtractorService.ExtractStep:input_type -> dhis2sync.extractor.v1.ExtractStepRequest
-	2, // 5: dhis2sync.extractor.v1.ExtractorService.CancelJob:input_type -> dhis2sync.extractor.v1.CancelJobRequest
-	4, // 6: dhis2sync.extractor.v1.ExtractorService.VerifyStep:input_type -> dhis2sync.extractor.v1.VerifyStepRequest
-	1, // 7: dhis2sync.extractor.v1.ExtractorService.ExtractStep:output_type -> dhis2sync.extractor.v1.ExtractStepResponse
-	3, // 8: dhis2sync.extractor.v1.ExtractorService.CancelJob:output_type -> dhis2sync.extractor.v1.CancelJobResponse
-	5, // 9: dhis2sync.extractor.v1.ExtractorService.VerifyStep:output_type -> dhis2sync.extractor.v1.VerifyStepResponse
-	7, // [7:10] is the sub-list for method output_type
-	4, // [4:7] is the sub-list for method input_type
-	4, // [4:4] is the sub-list for extension type_name
-	4, // [4:4] is the sub-list for extension extendee
-	0, // [0:4] is the sub-list for field type_name
+	8,  // 0: dhis2sync.extractor.v1.ExtractStepRequest.params:type_name -> dhis2sync.extractor.v1.ExtractStepRequest.ParamsEntry
+	9,  // 1: dhis2sync.extractor.v1.ExtractStepRequest.kind:type_name -> dhis2sync.step.v1.StepKind
+	10, // 2: dhis2sync.extractor.v1.ExtractStepRequest.config:type_name -> dhis2sync.config.v1.Config
+	10, // 3: dhis2sync.extractor.v1.VerifyStepRequest.config:type_name -> dhis2sync.config.v1.Config
+	9,  // 4: dhis2sync.extractor.v1.VerifyStepRequest.kind:type_name -> dhis2sync.step.v1.StepKind
+	6,  // 5: dhis2sync.extractor.v1.VerifyStepResponse.resources:type_name -> dhis2sync.extractor.v1.ResourceCheck
+	7,  // 6: dhis2sync.extractor.v1.VerifyStepResponse.differences:type_name -> dhis2sync.extractor.v1.Difference
+	11, // 7: dhis2sync.extractor.v1.VerifyStepResponse.time:type_name -> google.protobuf.Timestamp
+	0,  // 8: dhis2sync.extractor.v1.ExtractorService.ExtractStep:input_type -> dhis2sync.extractor.v1.ExtractStepRequest
+	2,  // 9: dhis2sync.extractor.v1.ExtractorService.CancelJob:input_type -> dhis2sync.extractor.v1.CancelJobRequest
+	4,  // 10: dhis2sync.extractor.v1.ExtractorService.VerifyStep:input_type -> dhis2sync.extractor.v1.VerifyStepRequest
+	1,  // 11: dhis2sync.extractor.v1.ExtractorService.ExtractStep:output_type -> dhis2sync.extractor.v1.ExtractStepResponse
+	3,  // 12: dhis2sync.extractor.v1.ExtractorService.CancelJob:output_type -> dhis2sync.extractor.v1.CancelJobResponse
+	5,  // 13: dhis2sync.extractor.v1.ExtractorService.VerifyStep:output_type -> dhis2sync.extractor.v1.VerifyStepResponse
+	11, // [11:14] is the sub-list for method output_type
+	8,  // [8:11] is the sub-list for method input_type
+	8,  // [8:8] is the sub-list for extension type_name
+	8,  // [8:8] is the sub-list for extension extendee
+	0,  // [0:8] is the sub-list for field type_name
 }
 
 func init() { file_dhis2sync_extractor_v1_extractor_proto_init() }

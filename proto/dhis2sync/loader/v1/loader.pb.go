@@ -7,6 +7,8 @@
 package loaderv1
 
 import (
+	v11 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/config/v1"
+	v1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/step/v1"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
 	reflect "reflect"
@@ -33,13 +35,20 @@ type LoadStepRequest struct {
 	DryRun       bool              `protobuf:"varint,6,opt,name=dry_run,json=dryRun,proto3" json:"dry_run,omitempty"`
 	BatchSize    int32             `protobuf:"varint,7,opt,name=batch_size,json=batchSize,proto3" json:"batch_size,omitempty"`
 	MaxInFlight  int32             `protobuf:"varint,8,opt,name=max_in_flight,json=maxInFlight,proto3" json:"max_in_flight,omitempty"`
-	// The configuration snapshot as protojson.
+	// Deprecated: the configuration as protojson; config replaces it and the loader ignores it.
+	//
+	// Deprecated: Marked as deprecated in dhis2sync/loader/v1/loader.proto.
 	ConfigJson string `protobuf:"bytes,9,opt,name=config_json,json=configJson,proto3" json:"config_json,omitempty"`
 	// Set on the last metadata step of a sub-job: after the step's own batches, the loader re-posts every object
 	// it deferred earlier in the job for this destination (objects refused only with E5002 for a reference to a
 	// type later in the metadata plan) and reports in this step's results what still fails. Deferred objects are
 	// also retried, without this flag, as soon as a step carrying the missing type completes.
 	RetryDeferred bool `protobuf:"varint,10,opt,name=retry_deferred,json=retryDeferred,proto3" json:"retry_deferred,omitempty"`
+	// What the step writes: the loader dispatches on it and refuses STEP_KIND_UNSPECIFIED or a kind it does not
+	// know with INVALID_ARGUMENT.
+	Kind v1.StepKind `protobuf:"varint,11,opt,name=kind,proto3,enum=dhis2sync.step.v1.StepKind" json:"kind,omitempty"`
+	// The job's configuration snapshot (import strategy, modes, sizes, deletion guard); unset is the default.
+	Config        *v11.Config `protobuf:"bytes,12,opt,name=config,proto3" json:"config,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -130,6 +139,7 @@ func (x *LoadStepRequest) GetMaxInFlight() int32 {
 	return 0
 }
 
+// Deprecated: Marked as deprecated in dhis2sync/loader/v1/loader.proto.
 func (x *LoadStepRequest) GetConfigJson() string {
 	if x != nil {
 		return x.ConfigJson
@@ -142,6 +152,20 @@ func (x *LoadStepRequest) GetRetryDeferred() bool {
 		return x.RetryDeferred
 	}
 	return false
+}
+
+func (x *LoadStepRequest) GetKind() v1.StepKind {
+	if x != nil {
+		return x.Kind
+	}
+	return v1.StepKind(0)
+}
+
+func (x *LoadStepRequest) GetConfig() *v11.Config {
+	if x != nil {
+		return x.Config
+	}
+	return nil
 }
 
 // LoadStepResponse acknowledges the start.
@@ -283,7 +307,7 @@ var File_dhis2sync_loader_v1_loader_proto protoreflect.FileDescriptor
 
 const file_dhis2sync_loader_v1_loader_proto_rawDesc = "" +
 	"\n" +
-	" dhis2sync/loader/v1/loader.proto\x12\x13dhis2sync.loader.v1\"\xd9\x03\n" +
+	" dhis2sync/loader/v1/loader.proto\x12\x13dhis2sync.loader.v1\x1a dhis2sync/config/v1/config.proto\x1a\x1cdhis2sync/step/v1/step.proto\"\xc3\x04\n" +
 	"\x0fLoadStepRequest\x12\x15\n" +
 	"\x06job_id\x18\x01 \x01(\tR\x05jobId\x12\x17\n" +
 	"\astep_id\x18\x02 \x01(\tR\x06stepId\x126\n" +
@@ -293,11 +317,13 @@ const file_dhis2sync_loader_v1_loader_proto_rawDesc = "" +
 	"\adry_run\x18\x06 \x01(\bR\x06dryRun\x12\x1d\n" +
 	"\n" +
 	"batch_size\x18\a \x01(\x05R\tbatchSize\x12\"\n" +
-	"\rmax_in_flight\x18\b \x01(\x05R\vmaxInFlight\x12\x1f\n" +
-	"\vconfig_json\x18\t \x01(\tR\n" +
+	"\rmax_in_flight\x18\b \x01(\x05R\vmaxInFlight\x12#\n" +
+	"\vconfig_json\x18\t \x01(\tB\x02\x18\x01R\n" +
 	"configJson\x12%\n" +
 	"\x0eretry_deferred\x18\n" +
-	" \x01(\bR\rretryDeferred\x1a?\n" +
+	" \x01(\bR\rretryDeferred\x12/\n" +
+	"\x04kind\x18\v \x01(\x0e2\x1b.dhis2sync.step.v1.StepKindR\x04kind\x123\n" +
+	"\x06config\x18\f \x01(\v2\x1b.dhis2sync.config.v1.ConfigR\x06config\x1a?\n" +
 	"\x11ImportParamsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\".\n" +
@@ -331,18 +357,22 @@ var file_dhis2sync_loader_v1_loader_proto_goTypes = []any{
 	(*CancelJobRequest)(nil),  // 2: dhis2sync.loader.v1.CancelJobRequest
 	(*CancelJobResponse)(nil), // 3: dhis2sync.loader.v1.CancelJobResponse
 	nil,                       // 4: dhis2sync.loader.v1.LoadStepRequest.ImportParamsEntry
+	(v1.StepKind)(0),          // 5: dhis2sync.step.v1.StepKind
+	(*v11.Config)(nil),        // 6: dhis2sync.config.v1.Config
 }
 var file_dhis2sync_loader_v1_loader_proto_depIdxs = []int32{
 	4, // 0: dhis2sync.loader.v1.LoadStepRequest.import_params:type_name -> dhis2sync.loader.v1.LoadStepRequest.ImportParamsEntry
-	0, // 1: dhis2sync.loader.v1.LoaderService.LoadStep:input_type -> dhis2sync.loader.v1.LoadStepRequest
-	2, // 2: dhis2sync.loader.v1.LoaderService.CancelJob:input_type -> dhis2sync.loader.v1.CancelJobRequest
-	1, // 3: dhis2sync.loader.v1.LoaderService.LoadStep:output_type -> dhis2sync.loader.v1.LoadStepResponse
-	3, // 4: dhis2sync.loader.v1.LoaderService.CancelJob:output_type -> dhis2sync.loader.v1.CancelJobResponse
-	3, // [3:5] is the sub-list for method output_type
-	1, // [1:3] is the sub-list for method input_type
-	1, // [1:1] is the sub-list for extension type_name
-	1, // [1:1] is the sub-list for extension extendee
-	0, // [0:1] is the sub-list for field type_name
+	5, // 1: dhis2sync.loader.v1.LoadStepRequest.kind:type_name -> dhis2sync.step.v1.StepKind
+	6, // 2: dhis2sync.loader.v1.LoadStepRequest.config:type_name -> dhis2sync.config.v1.Config
+	0, // 3: dhis2sync.loader.v1.LoaderService.LoadStep:input_type -> dhis2sync.loader.v1.LoadStepRequest
+	2, // 4: dhis2sync.loader.v1.LoaderService.CancelJob:input_type -> dhis2sync.loader.v1.CancelJobRequest
+	1, // 5: dhis2sync.loader.v1.LoaderService.LoadStep:output_type -> dhis2sync.loader.v1.LoadStepResponse
+	3, // 6: dhis2sync.loader.v1.LoaderService.CancelJob:output_type -> dhis2sync.loader.v1.CancelJobResponse
+	5, // [5:7] is the sub-list for method output_type
+	3, // [3:5] is the sub-list for method input_type
+	3, // [3:3] is the sub-list for extension type_name
+	3, // [3:3] is the sub-list for extension extendee
+	0, // [0:3] is the sub-list for field type_name
 }
 
 func init() { file_dhis2sync_loader_v1_loader_proto_init() }

@@ -7,6 +7,7 @@
 package orchestratorv1
 
 import (
+	v1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/step/v1"
 	_ "google.golang.org/genproto/googleapis/api/annotations"
 	protoreflect "google.golang.org/protobuf/reflect/protoreflect"
 	protoimpl "google.golang.org/protobuf/runtime/protoimpl"
@@ -439,12 +440,14 @@ type Step struct {
 	// Order in the plan, from 1.
 	Position int32 `protobuf:"varint,2,opt,name=position,proto3" json:"position,omitempty"`
 	// e.g. "organisationUnits", "categories+categoryCombos+categoryOptionCombos", "dataValues 2024Q1 OU abc".
-	Name          string    `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
-	Resource      string    `protobuf:"bytes,4,opt,name=resource,proto3" json:"resource,omitempty"`
-	Status        JobStatus `protobuf:"varint,5,opt,name=status,proto3,enum=dhis2sync.orchestrator.v1.JobStatus" json:"status,omitempty"`
-	Counters      *Counters `protobuf:"bytes,6,opt,name=counters,proto3" json:"counters,omitempty"`
-	Progress      *Progress `protobuf:"bytes,7,opt,name=progress,proto3" json:"progress,omitempty"`
-	Message       string    `protobuf:"bytes,8,opt,name=message,proto3" json:"message,omitempty"`
+	Name     string    `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	Resource string    `protobuf:"bytes,4,opt,name=resource,proto3" json:"resource,omitempty"`
+	Status   JobStatus `protobuf:"varint,5,opt,name=status,proto3,enum=dhis2sync.orchestrator.v1.JobStatus" json:"status,omitempty"`
+	Counters *Counters `protobuf:"bytes,6,opt,name=counters,proto3" json:"counters,omitempty"`
+	Progress *Progress `protobuf:"bytes,7,opt,name=progress,proto3" json:"progress,omitempty"`
+	Message  string    `protobuf:"bytes,8,opt,name=message,proto3" json:"message,omitempty"`
+	// What the step copies or checks, as sent to the extractor and the loader.
+	Kind          v1.StepKind `protobuf:"varint,9,opt,name=kind,proto3,enum=dhis2sync.step.v1.StepKind" json:"kind,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -533,6 +536,13 @@ func (x *Step) GetMessage() string {
 		return x.Message
 	}
 	return ""
+}
+
+func (x *Step) GetKind() v1.StepKind {
+	if x != nil {
+		return x.Kind
+	}
+	return v1.StepKind(0)
 }
 
 // Difference is one object or value that is not the same on both sides after a run.
@@ -1920,7 +1930,7 @@ var File_dhis2sync_orchestrator_v1_orchestrator_proto protoreflect.FileDescripto
 
 const file_dhis2sync_orchestrator_v1_orchestrator_proto_rawDesc = "" +
 	"\n" +
-	",dhis2sync/orchestrator/v1/orchestrator.proto\x12\x19dhis2sync.orchestrator.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xda\x01\n" +
+	",dhis2sync/orchestrator/v1/orchestrator.proto\x12\x19dhis2sync.orchestrator.v1\x1a\x1cdhis2sync/step/v1/step.proto\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xda\x01\n" +
 	"\bCounters\x12\x14\n" +
 	"\x05total\x18\x01 \x01(\x03R\x05total\x12\x1c\n" +
 	"\tprocessed\x18\x02 \x01(\x03R\tprocessed\x12\x18\n" +
@@ -1933,7 +1943,7 @@ const file_dhis2sync_orchestrator_v1_orchestrator_proto_rawDesc = "" +
 	"\bProgress\x12\x18\n" +
 	"\aplanned\x18\x01 \x01(\x03R\aplanned\x12\x1c\n" +
 	"\tprocessed\x18\x02 \x01(\x03R\tprocessed\x12\x18\n" +
-	"\apercent\x18\x03 \x01(\x01R\apercent\"\xbc\x02\n" +
+	"\apercent\x18\x03 \x01(\x01R\apercent\"\xed\x02\n" +
 	"\x04Step\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x1a\n" +
 	"\bposition\x18\x02 \x01(\x05R\bposition\x12\x12\n" +
@@ -1942,7 +1952,8 @@ const file_dhis2sync_orchestrator_v1_orchestrator_proto_rawDesc = "" +
 	"\x06status\x18\x05 \x01(\x0e2$.dhis2sync.orchestrator.v1.JobStatusR\x06status\x12?\n" +
 	"\bcounters\x18\x06 \x01(\v2#.dhis2sync.orchestrator.v1.CountersR\bcounters\x12?\n" +
 	"\bprogress\x18\a \x01(\v2#.dhis2sync.orchestrator.v1.ProgressR\bprogress\x12\x18\n" +
-	"\amessage\x18\b \x01(\tR\amessage\"\x9e\x01\n" +
+	"\amessage\x18\b \x01(\tR\amessage\x12/\n" +
+	"\x04kind\x18\t \x01(\x0e2\x1b.dhis2sync.step.v1.StepKindR\x04kind\"\x9e\x01\n" +
 	"\n" +
 	"Difference\x12\x1a\n" +
 	"\bresource\x18\x01 \x01(\tR\bresource\x12\x10\n" +
@@ -2141,64 +2152,66 @@ var file_dhis2sync_orchestrator_v1_orchestrator_proto_goTypes = []any{
 	(*WatchJobRequest)(nil),       // 24: dhis2sync.orchestrator.v1.WatchJobRequest
 	(*WatchJobResponse)(nil),      // 25: dhis2sync.orchestrator.v1.WatchJobResponse
 	nil,                           // 26: dhis2sync.orchestrator.v1.LogLine.AttributesEntry
-	(*timestamppb.Timestamp)(nil), // 27: google.protobuf.Timestamp
+	(v1.StepKind)(0),              // 27: dhis2sync.step.v1.StepKind
+	(*timestamppb.Timestamp)(nil), // 28: google.protobuf.Timestamp
 }
 var file_dhis2sync_orchestrator_v1_orchestrator_proto_depIdxs = []int32{
 	1,  // 0: dhis2sync.orchestrator.v1.Step.status:type_name -> dhis2sync.orchestrator.v1.JobStatus
 	4,  // 1: dhis2sync.orchestrator.v1.Step.counters:type_name -> dhis2sync.orchestrator.v1.Counters
 	5,  // 2: dhis2sync.orchestrator.v1.Step.progress:type_name -> dhis2sync.orchestrator.v1.Progress
-	8,  // 3: dhis2sync.orchestrator.v1.Verification.resources:type_name -> dhis2sync.orchestrator.v1.ResourceCheck
-	7,  // 4: dhis2sync.orchestrator.v1.Verification.differences:type_name -> dhis2sync.orchestrator.v1.Difference
-	27, // 5: dhis2sync.orchestrator.v1.Verification.time:type_name -> google.protobuf.Timestamp
-	0,  // 6: dhis2sync.orchestrator.v1.Job.type:type_name -> dhis2sync.orchestrator.v1.JobType
-	1,  // 7: dhis2sync.orchestrator.v1.Job.status:type_name -> dhis2sync.orchestrator.v1.JobStatus
-	2,  // 8: dhis2sync.orchestrator.v1.Job.trigger:type_name -> dhis2sync.orchestrator.v1.Trigger
-	5,  // 9: dhis2sync.orchestrator.v1.Job.progress:type_name -> dhis2sync.orchestrator.v1.Progress
-	4,  // 10: dhis2sync.orchestrator.v1.Job.counters:type_name -> dhis2sync.orchestrator.v1.Counters
-	10, // 11: dhis2sync.orchestrator.v1.Job.sub_jobs:type_name -> dhis2sync.orchestrator.v1.Job
-	6,  // 12: dhis2sync.orchestrator.v1.Job.steps:type_name -> dhis2sync.orchestrator.v1.Step
-	9,  // 13: dhis2sync.orchestrator.v1.Job.verification:type_name -> dhis2sync.orchestrator.v1.Verification
-	27, // 14: dhis2sync.orchestrator.v1.Job.create_time:type_name -> google.protobuf.Timestamp
-	27, // 15: dhis2sync.orchestrator.v1.Job.start_time:type_name -> google.protobuf.Timestamp
-	27, // 16: dhis2sync.orchestrator.v1.Job.end_time:type_name -> google.protobuf.Timestamp
-	27, // 17: dhis2sync.orchestrator.v1.Job.next_retry_time:type_name -> google.protobuf.Timestamp
-	27, // 18: dhis2sync.orchestrator.v1.LogLine.time:type_name -> google.protobuf.Timestamp
-	3,  // 19: dhis2sync.orchestrator.v1.LogLine.level:type_name -> dhis2sync.orchestrator.v1.LogLevel
-	26, // 20: dhis2sync.orchestrator.v1.LogLine.attributes:type_name -> dhis2sync.orchestrator.v1.LogLine.AttributesEntry
-	0,  // 21: dhis2sync.orchestrator.v1.LaunchConfigRequest.types:type_name -> dhis2sync.orchestrator.v1.JobType
-	10, // 22: dhis2sync.orchestrator.v1.LaunchConfigResponse.job:type_name -> dhis2sync.orchestrator.v1.Job
-	10, // 23: dhis2sync.orchestrator.v1.GetJobResponse.job:type_name -> dhis2sync.orchestrator.v1.Job
-	1,  // 24: dhis2sync.orchestrator.v1.ListJobsRequest.statuses:type_name -> dhis2sync.orchestrator.v1.JobStatus
-	0,  // 25: dhis2sync.orchestrator.v1.ListJobsRequest.type:type_name -> dhis2sync.orchestrator.v1.JobType
-	27, // 26: dhis2sync.orchestrator.v1.ListJobsRequest.created_after:type_name -> google.protobuf.Timestamp
-	27, // 27: dhis2sync.orchestrator.v1.ListJobsRequest.created_before:type_name -> google.protobuf.Timestamp
-	10, // 28: dhis2sync.orchestrator.v1.ListJobsResponse.jobs:type_name -> dhis2sync.orchestrator.v1.Job
-	10, // 29: dhis2sync.orchestrator.v1.CancelJobResponse.job:type_name -> dhis2sync.orchestrator.v1.Job
-	10, // 30: dhis2sync.orchestrator.v1.RetryJobResponse.job:type_name -> dhis2sync.orchestrator.v1.Job
-	3,  // 31: dhis2sync.orchestrator.v1.ListJobLogsRequest.min_level:type_name -> dhis2sync.orchestrator.v1.LogLevel
-	11, // 32: dhis2sync.orchestrator.v1.ListJobLogsResponse.lines:type_name -> dhis2sync.orchestrator.v1.LogLine
-	27, // 33: dhis2sync.orchestrator.v1.WatchJobResponse.time:type_name -> google.protobuf.Timestamp
-	10, // 34: dhis2sync.orchestrator.v1.WatchJobResponse.job:type_name -> dhis2sync.orchestrator.v1.Job
-	11, // 35: dhis2sync.orchestrator.v1.WatchJobResponse.log:type_name -> dhis2sync.orchestrator.v1.LogLine
-	12, // 36: dhis2sync.orchestrator.v1.OrchestratorService.LaunchConfig:input_type -> dhis2sync.orchestrator.v1.LaunchConfigRequest
-	14, // 37: dhis2sync.orchestrator.v1.OrchestratorService.GetJob:input_type -> dhis2sync.orchestrator.v1.GetJobRequest
-	16, // 38: dhis2sync.orchestrator.v1.OrchestratorService.ListJobs:input_type -> dhis2sync.orchestrator.v1.ListJobsRequest
-	18, // 39: dhis2sync.orchestrator.v1.OrchestratorService.CancelJob:input_type -> dhis2sync.orchestrator.v1.CancelJobRequest
-	20, // 40: dhis2sync.orchestrator.v1.OrchestratorService.RetryJob:input_type -> dhis2sync.orchestrator.v1.RetryJobRequest
-	22, // 41: dhis2sync.orchestrator.v1.OrchestratorService.ListJobLogs:input_type -> dhis2sync.orchestrator.v1.ListJobLogsRequest
-	24, // 42: dhis2sync.orchestrator.v1.OrchestratorService.WatchJob:input_type -> dhis2sync.orchestrator.v1.WatchJobRequest
-	13, // 43: dhis2sync.orchestrator.v1.OrchestratorService.LaunchConfig:output_type -> dhis2sync.orchestrator.v1.LaunchConfigResponse
-	15, // 44: dhis2sync.orchestrator.v1.OrchestratorService.GetJob:output_type -> dhis2sync.orchestrator.v1.GetJobResponse
-	17, // 45: dhis2sync.orchestrator.v1.OrchestratorService.ListJobs:output_type -> dhis2sync.orchestrator.v1.ListJobsResponse
-	19, // 46: dhis2sync.orchestrator.v1.OrchestratorService.CancelJob:output_type -> dhis2sync.orchestrator.v1.CancelJobResponse
-	21, // 47: dhis2sync.orchestrator.v1.OrchestratorService.RetryJob:output_type -> dhis2sync.orchestrator.v1.RetryJobResponse
-	23, // 48: dhis2sync.orchestrator.v1.OrchestratorService.ListJobLogs:output_type -> dhis2sync.orchestrator.v1.ListJobLogsResponse
-	25, // 49: dhis2sync.orchestrator.v1.OrchestratorService.WatchJob:output_type -> dhis2sync.orchestrator.v1.WatchJobResponse
-	43, // [43:50] is the sub-list for method output_type
-	36, // [36:43] is the sub-list for method input_type
-	36, // [36:36] is the sub-list for extension type_name
-	36, // [36:36] is the sub-list for extension extendee
-	0,  // [0:36] is the sub-list for field type_name
+	27, // 3: dhis2sync.orchestrator.v1.Step.kind:type_name -> dhis2sync.step.v1.StepKind
+	8,  // 4: dhis2sync.orchestrator.v1.Verification.resources:type_name -> dhis2sync.orchestrator.v1.ResourceCheck
+	7,  // 5: dhis2sync.orchestrator.v1.Verification.differences:type_name -> dhis2sync.orchestrator.v1.Difference
+	28, // 6: dhis2sync.orchestrator.v1.Verification.time:type_name -> google.protobuf.Timestamp
+	0,  // 7: dhis2sync.orchestrator.v1.Job.type:type_name -> dhis2sync.orchestrator.v1.JobType
+	1,  // 8: dhis2sync.orchestrator.v1.Job.status:type_name -> dhis2sync.orchestrator.v1.JobStatus
+	2,  // 9: dhis2sync.orchestrator.v1.Job.trigger:type_name -> dhis2sync.orchestrator.v1.Trigger
+	5,  // 10: dhis2sync.orchestrator.v1.Job.progress:type_name -> dhis2sync.orchestrator.v1.Progress
+	4,  // 11: dhis2sync.orchestrator.v1.Job.counters:type_name -> dhis2sync.orchestrator.v1.Counters
+	10, // 12: dhis2sync.orchestrator.v1.Job.sub_jobs:type_name -> dhis2sync.orchestrator.v1.Job
+	6,  // 13: dhis2sync.orchestrator.v1.Job.steps:type_name -> dhis2sync.orchestrator.v1.Step
+	9,  // 14: dhis2sync.orchestrator.v1.Job.verification:type_name -> dhis2sync.orchestrator.v1.Verification
+	28, // 15: dhis2sync.orchestrator.v1.Job.create_time:type_name -> google.protobuf.Timestamp
+	28, // 16: dhis2sync.orchestrator.v1.Job.start_time:type_name -> google.protobuf.Timestamp
+	28, // 17: dhis2sync.orchestrator.v1.Job.end_time:type_name -> google.protobuf.Timestamp
+	28, // 18: dhis2sync.orchestrator.v1.Job.next_retry_time:type_name -> google.protobuf.Timestamp
+	28, // 19: dhis2sync.orchestrator.v1.LogLine.time:type_name -> google.protobuf.Timestamp
+	3,  // 20: dhis2sync.orchestrator.v1.LogLine.level:type_name -> dhis2sync.orchestrator.v1.LogLevel
+	26, // 21: dhis2sync.orchestrator.v1.LogLine.attributes:type_name -> dhis2sync.orchestrator.v1.LogLine.AttributesEntry
+	0,  // 22: dhis2sync.orchestrator.v1.LaunchConfigRequest.types:type_name -> dhis2sync.orchestrator.v1.JobType
+	10, // 23: dhis2sync.orchestrator.v1.LaunchConfigResponse.job:type_name -> dhis2sync.orchestrator.v1.Job
+	10, // 24: dhis2sync.orchestrator.v1.GetJobResponse.job:type_name -> dhis2sync.orchestrator.v1.Job
+	1,  // 25: dhis2sync.orchestrator.v1.ListJobsRequest.statuses:type_name -> dhis2sync.orchestrator.v1.JobStatus
+	0,  // 26: dhis2sync.orchestrator.v1.ListJobsRequest.type:type_name -> dhis2sync.orchestrator.v1.JobType
+	28, // 27: dhis2sync.orchestrator.v1.ListJobsRequest.created_after:type_name -> google.protobuf.Timestamp
+	28, // 28: dhis2sync.orchestrator.v1.ListJobsRequest.created_before:type_name -> google.protobuf.Timestamp
+	10, // 29: dhis2sync.orchestrator.v1.ListJobsResponse.jobs:type_name -> dhis2sync.orchestrator.v1.Job
+	10, // 30: dhis2sync.orchestrator.v1.CancelJobResponse.job:type_name -> dhis2sync.orchestrator.v1.Job
+	10, // 31: dhis2sync.orchestrator.v1.RetryJobResponse.job:type_name -> dhis2sync.orchestrator.v1.Job
+	3,  // 32: dhis2sync.orchestrator.v1.ListJobLogsRequest.min_level:type_name -> dhis2sync.orchestrator.v1.LogLevel
+	11, // 33: dhis2sync.orchestrator.v1.ListJobLogsResponse.lines:type_name -> dhis2sync.orchestrator.v1.LogLine
+	28, // 34: dhis2sync.orchestrator.v1.WatchJobResponse.time:type_name -> google.protobuf.Timestamp
+	10, // 35: dhis2sync.orchestrator.v1.WatchJobResponse.job:type_name -> dhis2sync.orchestrator.v1.Job
+	11, // 36: dhis2sync.orchestrator.v1.WatchJobResponse.log:type_name -> dhis2sync.orchestrator.v1.LogLine
+	12, // 37: dhis2sync.orchestrator.v1.OrchestratorService.LaunchConfig:input_type -> dhis2sync.orchestrator.v1.LaunchConfigRequest
+	14, // 38: dhis2sync.orchestrator.v1.OrchestratorService.GetJob:input_type -> dhis2sync.orchestrator.v1.GetJobRequest
+	16, // 39: dhis2sync.orchestrator.v1.OrchestratorService.ListJobs:input_type -> dhis2sync.orchestrator.v1.ListJobsRequest
+	18, // 40: dhis2sync.orchestrator.v1.OrchestratorService.CancelJob:input_type -> dhis2sync.orchestrator.v1.CancelJobRequest
+	20, // 41: dhis2sync.orchestrator.v1.OrchestratorService.RetryJob:input_type -> dhis2sync.orchestrator.v1.RetryJobRequest
+	22, // 42: dhis2sync.orchestrator.v1.OrchestratorService.ListJobLogs:input_type -> dhis2sync.orchestrator.v1.ListJobLogsRequest
+	24, // 43: dhis2sync.orchestrator.v1.OrchestratorService.WatchJob:input_type -> dhis2sync.orchestrator.v1.WatchJobRequest
+	13, // 44: dhis2sync.orchestrator.v1.OrchestratorService.LaunchConfig:output_type -> dhis2sync.orchestrator.v1.LaunchConfigResponse
+	15, // 45: dhis2sync.orchestrator.v1.OrchestratorService.GetJob:output_type -> dhis2sync.orchestrator.v1.GetJobResponse
+	17, // 46: dhis2sync.orchestrator.v1.OrchestratorService.ListJobs:output_type -> dhis2sync.orchestrator.v1.ListJobsResponse
+	19, // 47: dhis2sync.orchestrator.v1.OrchestratorService.CancelJob:output_type -> dhis2sync.orchestrator.v1.CancelJobResponse
+	21, // 48: dhis2sync.orchestrator.v1.OrchestratorService.RetryJob:output_type -> dhis2sync.orchestrator.v1.RetryJobResponse
+	23, // 49: dhis2sync.orchestrator.v1.OrchestratorService.ListJobLogs:output_type -> dhis2sync.orchestrator.v1.ListJobLogsResponse
+	25, // 50: dhis2sync.orchestrator.v1.OrchestratorService.WatchJob:output_type -> dhis2sync.orchestrator.v1.WatchJobResponse
+	44, // [44:51] is the sub-list for method output_type
+	37, // [37:44] is the sub-list for method input_type
+	37, // [37:37] is the sub-list for extension type_name
+	37, // [37:37] is the sub-list for extension extendee
+	0,  // [0:37] is the sub-list for field type_name
 }
 
 func init() { file_dhis2sync_orchestrator_v1_orchestrator_proto_init() }
