@@ -5,7 +5,7 @@ import (
 
 	configv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/config/v1"
 
-	"github.com/dhis2sync/dhis2sync/frontend/gateway"
+	"github.com/dhis2sync/dhis2sync/proto/apiclient"
 )
 
 type configListData struct {
@@ -76,11 +76,11 @@ func (s *Server) configSave(w http.ResponseWriter, r *http.Request, title string
 			redirect(w, r, "/configs?flash=Configuration+saved.")
 			return
 		}
-		if gateway.FieldErrors(err) == nil && gateway.StatusOf(err) != http.StatusBadRequest {
+		if apiclient.FieldErrors(err) == nil && apiclient.StatusOf(err) != http.StatusBadRequest {
 			s.fail(w, r, err)
 			return
 		}
-		errs = formErrors(gateway.FieldErrors(err))
+		errs = formErrors(apiclient.FieldErrors(err))
 		if errs == nil {
 			errs = map[string]string{}
 		}
@@ -95,7 +95,7 @@ func (s *Server) configSave(w http.ResponseWriter, r *http.Request, title string
 	p := s.newPage(r, title, "configs", form)
 	p.Status = http.StatusUnprocessableEntity
 	p.Alert = translate(p.Lang, "The configuration was not saved: correct the highlighted fields.")
-	if err != nil && len(gateway.FieldErrors(err)) == 0 {
+	if err != nil && len(apiclient.FieldErrors(err)) == 0 {
 		_, p.Alert = describe(p.Lang, err)
 	}
 	s.render(w, r, "config_form", p)
@@ -118,4 +118,21 @@ func (s *Server) configDelete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	redirect(w, r, "/configs?flash=Configuration+deleted.")
+}
+
+// configActive switches a configuration on or off in one click (the overview's button). Switching an
+// automatic configuration on again clears the reason the orchestrator switched it off.
+func (s *Server) configActive(w http.ResponseWriter, r *http.Request) {
+	gw := s.client(r)
+	c, err := gw.GetConfig(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	c.Active = r.FormValue("active") == "true"
+	if _, err := gw.UpdateConfig(r.Context(), c); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	redirect(w, r, "/")
 }

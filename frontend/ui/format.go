@@ -38,15 +38,19 @@ func funcs(lang string) template.FuncMap {
 		"connClass":   connClass,
 		"syncType":    func(v configv1.SyncType) string { return t(syncTypeLabels[v]) },
 		"execMode":    func(v configv1.ExecutionMode) string { return t(execModeLabels[v]) },
-		"family":      func(v configv1.MetadataFamily) string { return t(familyLabels[v]) },
-		"role":        func(v authv1.Role) string { return t(roleLabels[v]) },
-		"level":       func(v orchestratorv1.LogLevel) string { return t(levelLabels[v]) },
-		"levelNum":    func(v orchestratorv1.LogLevel) int { return int(v) },
-		"levelClass":  levelClass,
-		"terminal":    terminal,
-		"canCancel":   canCancel,
-		"canRetry":    canRetry,
-		"join":        strings.Join,
+		"execModeName": func(v configv1.ExecutionMode) string {
+			return strings.TrimPrefix(v.String(), "EXECUTION_MODE_")
+		},
+		"automationPhase": func(v orchestratorv1.AutomationPhase) string { return t(automationPhaseLabels[v]) },
+		"family":          func(v configv1.MetadataFamily) string { return t(familyLabels[v]) },
+		"role":            func(v authv1.Role) string { return t(roleLabels[v]) },
+		"level":           func(v orchestratorv1.LogLevel) string { return t(levelLabels[v]) },
+		"levelNum":        func(v orchestratorv1.LogLevel) int { return int(v) },
+		"levelClass":      levelClass,
+		"terminal":        terminal,
+		"canCancel":       canCancel,
+		"canRetry":        canRetry,
+		"join":            strings.Join,
 		"add": func(v ...int64) int64 {
 			var sum int64
 			for _, n := range v {
@@ -258,6 +262,15 @@ var execModeLabels = map[configv1.ExecutionMode]string{
 	configv1.ExecutionMode_EXECUTION_MODE_MANUAL:      "Manual",
 	configv1.ExecutionMode_EXECUTION_MODE_SCHEDULED:   "Scheduled",
 	configv1.ExecutionMode_EXECUTION_MODE_AUTOMATIC:   "Automatic",
+}
+
+var automationPhaseLabels = map[orchestratorv1.AutomationPhase]string{
+	orchestratorv1.AutomationPhase_AUTOMATION_PHASE_WATCHING:     "Watching",
+	orchestratorv1.AutomationPhase_AUTOMATION_PHASE_SYNCING:      "Syncing",
+	orchestratorv1.AutomationPhase_AUTOMATION_PHASE_COOLING_DOWN: "Cooling down",
+	orchestratorv1.AutomationPhase_AUTOMATION_PHASE_RATE_LIMITED: "Rate limited",
+	orchestratorv1.AutomationPhase_AUTOMATION_PHASE_DISABLED:     "Switched off",
+	orchestratorv1.AutomationPhase_AUTOMATION_PHASE_SCHEDULED:    "Scheduled",
 }
 
 var familyLabels = map[configv1.MetadataFamily]string{

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dhis2sync/dhis2sync/frontend/gateway"
 	"github.com/dhis2sync/dhis2sync/frontend/gateway/gatewaytest"
+	"github.com/dhis2sync/dhis2sync/proto/apiclient"
 )
 
 type env struct {
@@ -159,7 +159,7 @@ func (e *env) addConfig(t *testing.T, b *browser, form url.Values) string {
 }
 
 // client is an admin gateway client for checking what the dashboard stored.
-func (e *env) client(t *testing.T) *gateway.Client {
+func (e *env) client(t *testing.T) *apiclient.Client {
 	t.Helper()
-	return gateway.New(e.gw.URL, nil).WithToken(e.gw.Token("admin"))
+	return apiclient.New(e.gw.URL, nil).WithToken(e.gw.Token("admin"))
 }

@@ -8,7 +8,7 @@ import (
 	configv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/config/v1"
 	orchestratorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/orchestrator/v1"
 
-	"github.com/dhis2sync/dhis2sync/frontend/gateway"
+	"github.com/dhis2sync/dhis2sync/proto/apiclient"
 )
 
 // historyQuery is the history page's state, all in the URL so a filtered view can be bookmarked.
@@ -104,7 +104,7 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request) {
 	gw, loc := s.client(r), info(r).loc
 	d := historyData{Q: readHistoryQuery(r.URL.Query()), Errors: map[string]string{},
 		Statuses: enumValues[orchestratorv1.JobStatus](orchestratorv1.JobStatus_name)}
-	f := gateway.JobFilter{ConfigID: d.Q.Config, PageSize: 25, PageToken: d.Q.Page, OrderBy: d.Q.Order}
+	f := apiclient.JobFilter{ConfigID: d.Q.Config, PageSize: 25, PageToken: d.Q.Page, OrderBy: d.Q.Order}
 	if v, ok := orchestratorv1.JobStatus_value[d.Q.Status]; ok && v != 0 {
 		f.Statuses = []orchestratorv1.JobStatus{orchestratorv1.JobStatus(v)}
 	}
@@ -129,7 +129,7 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request) {
 	if len(d.Errors) == 0 {
 		resp, err := gw.ListJobs(r.Context(), f)
 		if err != nil {
-			if gateway.IsUnauthenticated(err) {
+			if apiclient.IsUnauthenticated(err) {
 				s.fail(w, r, err)
 				return
 			}

@@ -6,7 +6,7 @@ import (
 
 	instancev1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/instance/v1"
 
-	"github.com/dhis2sync/dhis2sync/frontend/gateway"
+	"github.com/dhis2sync/dhis2sync/proto/apiclient"
 )
 
 func (s *Server) instanceList(w http.ResponseWriter, r *http.Request) {
@@ -116,8 +116,8 @@ func (s *Server) instanceUpdate(w http.ResponseWriter, r *http.Request) {
 // instanceFormError shows the form again with the server's field messages, or the error page when the
 // failure is not about the input.
 func (s *Server) instanceFormError(w http.ResponseWriter, r *http.Request, title string, f instanceForm, err error) {
-	fields := gateway.FieldErrors(err)
-	if fields == nil && gateway.StatusOf(err) != http.StatusBadRequest {
+	fields := apiclient.FieldErrors(err)
+	if fields == nil && apiclient.StatusOf(err) != http.StatusBadRequest {
 		s.fail(w, r, err)
 		return
 	}
@@ -156,7 +156,7 @@ func (s *Server) instanceTest(w http.ResponseWriter, r *http.Request) {
 	res, err := s.client(r).TestInstance(r.Context(), r.PathValue("id"))
 	p := s.newPage(r, "Instances", "instances", res)
 	if err != nil {
-		if gateway.IsUnauthenticated(err) {
+		if apiclient.IsUnauthenticated(err) {
 			s.fail(w, r, err)
 			return
 		}

@@ -5,7 +5,7 @@ import (
 
 	orchestratorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/orchestrator/v1"
 
-	"github.com/dhis2sync/dhis2sync/frontend/gateway"
+	"github.com/dhis2sync/dhis2sync/proto/apiclient"
 )
 
 type jobData struct {
@@ -24,7 +24,7 @@ func (s *Server) jobShow(w http.ResponseWriter, r *http.Request) {
 	}
 	d := jobData{Job: job, InstanceNames: map[string]string{}}
 	p := s.newPage(r, "Job", "jobs", nil)
-	d.Logs, err = gw.JobLogs(r.Context(), id, gateway.LogQuery{MinLevel: orchestratorv1.LogLevel_LOG_LEVEL_DEBUG, Limit: 1000})
+	d.Logs, err = gw.JobLogs(r.Context(), id, apiclient.LogQuery{MinLevel: orchestratorv1.LogLevel_LOG_LEVEL_DEBUG, Limit: 1000})
 	if err != nil {
 		_, p.Alert = describe(p.Lang, err)
 	}

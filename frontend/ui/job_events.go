@@ -11,7 +11,7 @@ import (
 
 	orchestratorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/orchestrator/v1"
 
-	"github.com/dhis2sync/dhis2sync/frontend/gateway"
+	"github.com/dhis2sync/dhis2sync/proto/apiclient"
 )
 
 // sseWriter writes htmx-ext-sse events: "event: <name>", one "data: " line per HTML line, a blank line.
@@ -63,7 +63,7 @@ func (s *Server) jobEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	defer stream.Close()
 
-	if lines, err := gw.JobLogs(ctx, id, gateway.LogQuery{MinLevel: orchestratorv1.LogLevel_LOG_LEVEL_DEBUG, AfterSequence: after, Limit: 1000}); err == nil {
+	if lines, err := gw.JobLogs(ctx, id, apiclient.LogQuery{MinLevel: orchestratorv1.LogLevel_LOG_LEVEL_DEBUG, AfterSequence: after, Limit: 1000}); err == nil {
 		for _, l := range lines {
 			if s.sendLog(out, p, l) != nil {
 				return

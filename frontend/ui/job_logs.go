@@ -10,7 +10,7 @@ import (
 
 	orchestratorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/orchestrator/v1"
 
-	"github.com/dhis2sync/dhis2sync/frontend/gateway"
+	"github.com/dhis2sync/dhis2sync/proto/apiclient"
 )
 
 // allLogs reads every log line of a job, page by page (the gateway returns at most 10 000 per call).
@@ -18,7 +18,7 @@ func (s *Server) allLogs(r *http.Request, id string) ([]*orchestratorv1.LogLine,
 	var all []*orchestratorv1.LogLine
 	var after int64
 	for {
-		page, err := s.client(r).JobLogs(r.Context(), id, gateway.LogQuery{MinLevel: orchestratorv1.LogLevel_LOG_LEVEL_DEBUG, AfterSequence: after, Limit: 10000})
+		page, err := s.client(r).JobLogs(r.Context(), id, apiclient.LogQuery{MinLevel: orchestratorv1.LogLevel_LOG_LEVEL_DEBUG, AfterSequence: after, Limit: 10000})
 		if err != nil {
 			return nil, err
 		}

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dhis2sync/dhis2sync/frontend/gateway"
+	"github.com/dhis2sync/dhis2sync/proto/apiclient"
 )
 
 type loginData struct {
@@ -30,9 +30,9 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		p.Status = http.StatusUnauthorized
 		p.Alert = translate(p.Lang, "Wrong username or password.")
-		if st := gateway.StatusOf(err); st != http.StatusUnauthorized && st != http.StatusBadRequest {
+		if st := apiclient.StatusOf(err); st != http.StatusUnauthorized && st != http.StatusBadRequest {
 			p.Status, p.Alert = describe(p.Lang, err)
-			if errors.Is(err, gateway.ErrUnreachable) {
+			if errors.Is(err, apiclient.ErrUnreachable) {
 				s.log.Warn("sign-in failed: gateway unreachable", "error", err)
 			}
 		}

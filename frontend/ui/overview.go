@@ -11,7 +11,7 @@ import (
 	instancev1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/instance/v1"
 	orchestratorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/orchestrator/v1"
 
-	"github.com/dhis2sync/dhis2sync/frontend/gateway"
+	"github.com/dhis2sync/dhis2sync/proto/apiclient"
 )
 
 type overviewData struct {
@@ -32,6 +32,9 @@ type plannedRun struct {
 	Config  *configv1.Config
 	Next    *timestamppb.Timestamp
 	Problem string
+	// State is what the orchestrator's watcher or scheduler reports (nil before it has looked at the
+	// configuration, or when the orchestrator does not answer).
+	State *orchestratorv1.AutomationState
 }
 
 // activityChart is the Chart.js data of job activity by type over the last seven days.
@@ -54,18 +57,21 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
 		configs                      []*configv1.Config
 		running, lastDay, recent, wk *orchestratorv1.ListJobsResponse
 		errs                         [6]error
+		states                       []*orchestratorv1.AutomationState
 	)
+	// The automation state completes the planned runs; without it they are computed here.
+	wg.Go(func() { states, _ = gw.ListAutomationStates(ctx) })
 	wg.Go(func() { instances, errs[0] = gw.ListInstances(ctx) })
 	wg.Go(func() { configs, errs[1] = gw.ListConfigs(ctx) })
 	wg.Go(func() {
-		running, errs[2] = gw.ListJobs(ctx, gateway.JobFilter{Statuses: []orchestratorv1.JobStatus{orchestratorv1.JobStatus_JOB_STATUS_RUNNING}, PageSize: 1})
+		running, errs[2] = gw.ListJobs(ctx, apiclient.JobFilter{Statuses: []orchestratorv1.JobStatus{orchestratorv1.JobStatus_JOB_STATUS_RUNNING}, PageSize: 1})
 	})
 	wg.Go(func() {
-		lastDay, errs[3] = gw.ListJobs(ctx, gateway.JobFilter{CreatedAfter: now.Add(-24 * time.Hour), PageSize: 1})
+		lastDay, errs[3] = gw.ListJobs(ctx, apiclient.JobFilter{CreatedAfter: now.Add(-24 * time.Hour), PageSize: 1})
 	})
-	wg.Go(func() { recent, errs[4] = gw.ListJobs(ctx, gateway.JobFilter{PageSize: 8}) })
+	wg.Go(func() { recent, errs[4] = gw.ListJobs(ctx, apiclient.JobFilter{PageSize: 8}) })
 	weekStart := startOfDay(now.In(ri.loc)).AddDate(0, 0, -6)
-	wg.Go(func() { wk, errs[5] = gw.ListJobs(ctx, gateway.JobFilter{CreatedAfter: weekStart, PageSize: 500}) })
+	wg.Go(func() { wk, errs[5] = gw.ListJobs(ctx, apiclient.JobFilter{CreatedAfter: weekStart, PageSize: 500}) })
 	wg.Wait()
 
 	p := s.newPage(r, "Overview", "overview", nil)
@@ -74,7 +80,7 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
 		if err == nil {
 			continue
 		}
-		if gateway.IsUnauthenticated(err) {
+		if apiclient.IsUnauthenticated(err) {
 			s.fail(w, r, err)
 			return
 		}
@@ -88,28 +94,44 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request) {
 			d.Connected++
 		}
 	}
+	stateOf := map[string]*orchestratorv1.AutomationState{}
+	for _, st := range states {
+		stateOf[st.GetConfigId()] = st
+	}
 	for _, c := range configs {
 		if c.GetActive() {
 			d.ActiveConfigs++
 		}
-		switch c.GetExecutionMode() {
-		case configv1.ExecutionMode_EXECUTION_MODE_SCHEDULED:
-			pr := plannedRun{Config: c}
-			if next, err := nextRun(c, now); err != nil {
-				pr.Problem = err.Error()
-			} else {
-				pr.Next = timestamppb.New(next)
-			}
-			d.Planned = append(d.Planned, pr)
-		case configv1.ExecutionMode_EXECUTION_MODE_AUTOMATIC:
-			d.Planned = append(d.Planned, plannedRun{Config: c})
-		}
+		d.Planned = appendPlanned(d.Planned, c, stateOf[c.GetId()], now)
 	}
 	d.RunningJobs, d.JobsLastDay = running.GetTotal(), lastDay.GetTotal()
 	d.RecentJobs = recent.GetJobs()
 	d.Activity = activity(wk.GetJobs(), weekStart, ri.loc, p.Lang)
 	p.Data = d
 	s.render(w, r, "overview", p)
+}
+
+// appendPlanned adds a scheduled or automatic configuration with its next run: the orchestrator's when it
+// reports one (the next cron run, or the next check of the source), else computed from the cron expression.
+func appendPlanned(out []plannedRun, c *configv1.Config, st *orchestratorv1.AutomationState, now time.Time) []plannedRun {
+	pr := plannedRun{Config: c, State: st}
+	switch c.GetExecutionMode() {
+	case configv1.ExecutionMode_EXECUTION_MODE_SCHEDULED:
+		if st.GetNextRunTime() != nil && c.GetActive() {
+			pr.Next = st.GetNextRunTime()
+		} else if next, err := nextRun(c, now); err != nil {
+			pr.Problem = err.Error()
+		} else if c.GetActive() {
+			pr.Next = timestamppb.New(next)
+		}
+	case configv1.ExecutionMode_EXECUTION_MODE_AUTOMATIC:
+		if c.GetActive() && st.GetPhase() != orchestratorv1.AutomationPhase_AUTOMATION_PHASE_DISABLED {
+			pr.Next = st.GetNextCheckTime()
+		}
+	default:
+		return out
+	}
+	return append(out, pr)
 }
 
 func startOfDay(t time.Time) time.Time {

@@ -15,7 +15,7 @@ import (
 
 	authv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/auth/v1"
 
-	"github.com/dhis2sync/dhis2sync/frontend/gateway"
+	"github.com/dhis2sync/dhis2sync/proto/apiclient"
 )
 
 //go:embed templates static
@@ -163,7 +163,7 @@ func (s *Server) renderForbidden(w http.ResponseWriter, r *http.Request, msg str
 // fail turns a gateway error into what the user should see: the sign-in page when the token is no longer
 // valid, otherwise an error page with a readable message.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	if gateway.IsUnauthenticated(err) {
+	if apiclient.IsUnauthenticated(err) {
 		if sess := info(r).sess; sess != nil {
 			s.sessions.delete(sess.id)
 		}
@@ -180,11 +180,11 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 
 // describe maps a gateway error to an HTTP status and a message an administrator can act on.
 func describe(lang string, err error) (int, string) {
-	var ge *gateway.Error
+	var ge *apiclient.Error
 	switch {
-	case errors.Is(err, gateway.ErrUnreachable):
+	case errors.Is(err, apiclient.ErrUnreachable):
 		return http.StatusBadGateway, translate(lang, "The dhis2sync gateway cannot be reached. Check that it is running, then reload this page.")
-	case errors.Is(err, gateway.ErrMalformed):
+	case errors.Is(err, apiclient.ErrMalformed):
 		return http.StatusBadGateway, translate(lang, "The dhis2sync gateway sent an answer the dashboard does not understand. Check that both run the same version.")
 	case errors.As(err, &ge):
 		switch {

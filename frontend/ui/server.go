@@ -9,7 +9,7 @@ import (
 
 	authv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/auth/v1"
 
-	"github.com/dhis2sync/dhis2sync/frontend/gateway"
+	"github.com/dhis2sync/dhis2sync/proto/apiclient"
 )
 
 // Settings configure the dashboard.
@@ -25,7 +25,7 @@ type Settings struct {
 
 // Server is the dashboard's HTTP handler.
 type Server struct {
-	gw            *gateway.Client
+	gw            *apiclient.Client
 	log           *slog.Logger
 	sessions      *sessionStore
 	views         *views
@@ -48,7 +48,7 @@ func New(st Settings) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		gw:            gateway.New(st.GatewayURL, st.HTTPClient),
+		gw:            apiclient.New(st.GatewayURL, st.HTTPClient),
 		log:           st.Logger,
 		sessions:      newSessionStore(),
 		views:         v,
@@ -92,6 +92,7 @@ func (s *Server) routes() http.Handler {
 	mux.Handle("POST /configs/{id}", admin(s.configUpdate))
 	mux.Handle("GET /configs/{id}/delete", admin(s.configDeleteConfirm))
 	mux.Handle("POST /configs/{id}/delete", admin(s.configDelete))
+	mux.Handle("POST /configs/{id}/active", admin(s.configActive))
 	mux.Handle("GET /configs/{id}/launch", operator(s.launchForm))
 	mux.Handle("POST /configs/{id}/launch", operator(s.launch))
 
@@ -176,7 +177,7 @@ func (s *Server) requireRole(min authv1.Role, h http.HandlerFunc) http.Handler {
 }
 
 // client returns the gateway client with the signed-in user's token.
-func (s *Server) client(r *http.Request) *gateway.Client {
+func (s *Server) client(r *http.Request) *apiclient.Client {
 	if sess := info(r).sess; sess != nil {
 		return s.gw.WithToken(sess.token)
 	}

@@ -133,6 +133,9 @@ func New(ctx context.Context, o Options) (*Gateway, error) {
 	if err := orchestratorv1.RegisterOrchestratorServiceHandlerClient(ctx, g.mux, orchestratorv1.NewOrchestratorServiceClient(g.backends[2].conn)); err != nil {
 		return nil, err
 	}
+	if err := orchestratorv1.RegisterAutomationServiceHandlerClient(ctx, g.mux, orchestratorv1.NewAutomationServiceClient(conn(o.Orchestrator))); err != nil {
+		return nil, err
+	}
 
 	routes := http.NewServeMux()
 	routes.HandleFunc("GET /api/v1/openapi.json", serveOpenAPI)

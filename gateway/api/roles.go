@@ -54,6 +54,10 @@ var minRole = map[string]authv1.Role{
 	orchestratorv1.OrchestratorService_LaunchConfig_FullMethodName: operator,
 	orchestratorv1.OrchestratorService_CancelJob_FullMethodName:    operator,
 	orchestratorv1.OrchestratorService_RetryJob_FullMethodName:     operator,
+
+	orchestratorv1.AutomationService_GetAutomationState_FullMethodName:   viewer,
+	orchestratorv1.AutomationService_ListAutomationStates_FullMethodName: viewer,
+	orchestratorv1.AutomationService_SendTestAlert_FullMethodName:        admin, // reaches outside recipients
 }
 
 // authorize says whether p may call method; p is nil for a caller who has not signed in. The error is a gRPC

@@ -23,7 +23,7 @@ const (
 
 // WithDefaults returns a copy of c with surrounding spaces trimmed from its strings and every unset field given
 // its default. Page and batch sizes stay 0, meaning "the per-resource default the extractor and loader choose"
-// (dhis2/PERFORMANCE.md); empty metadata families mean all families; empty filters mean everything. Every
+// (docs/performance.md); empty metadata families mean all families; empty filters mean everything. Every
 // sub-message is filled in, so that a form shows the values that will apply.
 func WithDefaults(c *configv1.Config) *configv1.Config {
 	out := &configv1.Config{}
@@ -65,6 +65,9 @@ func WithDefaults(c *configv1.Config) *configv1.Config {
 	}
 	if out.Sizes.MaxInFlight == 0 {
 		out.Sizes.MaxInFlight = DefaultMaxInFlight
+	}
+	if out.Active {
+		out.InactiveReason = "" // the reason dhis2sync switched it off no longer holds once someone activates it
 	}
 	if out.ExecutionMode == configv1.ExecutionMode_EXECUTION_MODE_UNSPECIFIED {
 		out.ExecutionMode = configv1.ExecutionMode_EXECUTION_MODE_MANUAL

@@ -7,6 +7,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	configv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/config/v1"
+	"github.com/dhis2sync/dhis2sync/services/platform/fielderr"
 )
 
 func TestWithDefaultsFillsUnsetFields(t *testing.T) {
@@ -96,5 +97,30 @@ func TestWithDefaultsIsIdempotentAndNilSafe(t *testing.T) {
 	once := WithDefaults(nil)
 	if twice := WithDefaults(once); !proto.Equal(once, twice) {
 		t.Errorf("WithDefaults is not idempotent:\n%v\n%v", once, twice)
+	}
+}
+
+func TestFastPollValidation(t *testing.T) {
+	cases := []struct {
+		a     *configv1.AutoSync
+		field string // "" when valid
+	}{
+		{&configv1.AutoSync{PollIntervalSeconds: 600, FastPollIntervalSeconds: 30, FastResources: []string{"dataValues", "dataElements"}}, ""},
+		{&configv1.AutoSync{PollIntervalSeconds: 600, FastPollIntervalSeconds: 10, FastResources: []string{"dataValues"}}, "autoSync.fastPollIntervalSeconds"},
+		{&configv1.AutoSync{PollIntervalSeconds: 600, FastPollIntervalSeconds: 600, FastResources: []string{"dataValues"}}, "autoSync.fastPollIntervalSeconds"},
+		{&configv1.AutoSync{PollIntervalSeconds: 600, FastPollIntervalSeconds: 60}, "autoSync.fastResources"},
+		{&configv1.AutoSync{PollIntervalSeconds: 600, FastResources: []string{"events"}}, "autoSync.fastPollIntervalSeconds"},
+		{&configv1.AutoSync{PollIntervalSeconds: 600, FastPollIntervalSeconds: 60, FastResources: []string{"dataValueSets"}}, "autoSync.fastResources[0]"},
+	}
+	for i, c := range cases {
+		var vs fielderr.List
+		checkFastPoll(&vs, c.a)
+		got := ""
+		if len(vs) > 0 {
+			got = vs[0].Field
+		}
+		if got != c.field {
+			t.Errorf("case %d: violation on %q, want %q (%v)", i, got, c.field, vs)
+		}
 	}
 }

@@ -120,7 +120,7 @@ func (s *Server) DeleteConfig(ctx context.Context, req *configv1.DeleteConfigReq
 	if err := s.store.delete(ctx, id); err != nil {
 		return nil, toStatus(ctx, s.log, err)
 	}
-	s.log.InfoContext(ctx, "configuration deleted", slog.String("id", id), slog.String("user", grpcx.User(ctx)))
+	s.log.InfoContext(ctx, "configuration deleted", slog.String("config_id", id), slog.String("user", grpcx.User(ctx)))
 	return &configv1.DeleteConfigResponse{}, nil
 }
 
@@ -167,7 +167,7 @@ func (s *Server) check(ctx context.Context, c *configv1.Config) (*configv1.Confi
 }
 
 func (s *Server) logChange(ctx context.Context, msg string, c *configv1.Config) {
-	s.log.InfoContext(ctx, msg, slog.String("id", c.Id), slog.String("name", c.Name),
+	s.log.InfoContext(ctx, msg, slog.String("config_id", c.Id), slog.String("name", c.Name),
 		slog.String("execution_mode", c.ExecutionMode.String()), slog.Bool("active", c.Active),
 		slog.String("user", grpcx.User(ctx)))
 }

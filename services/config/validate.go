@@ -105,6 +105,8 @@ func checkFields(c *configv1.Config) fielderr.List {
 	checkEnum(&vs, "executionMode", c.ExecutionMode)
 	checkSchedule(&vs, c)
 	checkAutoSync(&vs, c.AutoSync)
+	checkFastPoll(&vs, c.AutoSync)
+	checkAlerts(&vs, c.Alerts)
 	return vs
 }
 
@@ -294,7 +296,7 @@ func checkSchedule(vs *fielderr.List, c *configv1.Config) {
 }
 
 func checkAutoSync(vs *fielderr.List, a *configv1.AutoSync) {
-	checkRange(vs, "autoSync.pollIntervalSeconds", a.PollIntervalSeconds, MinPollSeconds, MaxPollSeconds, "seconds (0 means the default, 300)")
+	checkRange(vs, "autoSync.pollIntervalSeconds", a.PollIntervalSeconds, minPollSeconds(), MaxPollSeconds, "seconds (0 means the default, 300)")
 	checkRange(vs, "autoSync.maxSyncsPerHour", a.MaxSyncsPerHour, 1, MaxSyncsPerHourLimit, "runs (0 means the default, 6)")
 	checkRange(vs, "autoSync.cooldownSeconds", a.CooldownSeconds, 1, MaxCooldownSeconds, "seconds (0 means the default, 900)")
 	checkRange(vs, "autoSync.disableAfterFailures", a.DisableAfterFailures, 1, MaxFailuresLimit, "consecutive failures (0 means the default, 5)")

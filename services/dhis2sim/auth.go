@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// authenticate implements DHIS2's API authentication (FACTS §8):
+// authenticate implements DHIS2's API authentication (docs.dhis2.org overview.md, authentication):
 //   - Basic credentials; wrong ones get 401 WebMessage JSON.
 //   - "Authorization: ApiToken d2pat_…" from 2.37 (unknown on 2.36, so treated as no credentials).
 //   - No credentials: 302 to the login page, except XHR requests (X-Requested-With: XMLHttpRequest) which get
@@ -59,7 +59,7 @@ func (s *Server) account(user, pass string) (Account, bool) {
 }
 
 // loginPath is where DHIS2 redirects unauthenticated browsers: the Struts login action up to 2.40
-// (FACTS §8.4) and the login app from 2.41 [UNVERIFIED path on 2.41+].
+// (dhis2-core 2.41 AuthenticationController) and the login app from 2.41 [UNVERIFIED path on 2.41+].
 func (s *Server) loginPath() string {
 	if s.version.AtLeast(41) {
 		return "/dhis-web-login/"

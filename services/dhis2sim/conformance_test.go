@@ -148,7 +148,7 @@ func conflictUntil41(v int) int {
 	return 409
 }
 
-// importStatus is a synchronous tracker import's status: 409 when the report has errors (FACTS §6.2).
+// importStatus is a synchronous tracker import's status: 409 when the report has errors (docs.dhis2.org tracker.md; dhis2-core TrackerImportController).
 func importStatus(hasErrors bool) func(int) int {
 	if hasErrors {
 		return always(409)
@@ -315,7 +315,7 @@ var conformanceRows = []confRow{
 	{area: "te-export", name: "org unit without program or type",
 		req:    getV(func(v int) string { return "/api/tracker/trackedEntities?" + ouP(v) + "=ouClinic001" }),
 		status: conflictUntil41, check: message("Either Program or Tracked entity type should be specified"),
-		source:   "TrackerTrackedEntitiesExportControllerTest#getTrackedEntitiesNeedsProgramOrType (409); FACTS rule dates from 2.37",
+		source:   "TrackerTrackedEntitiesExportControllerTest#getTrackedEntitiesNeedsProgramOrType (409); the rule dates from 2.37",
 		estimate: "2.36 (rule sourced from 2.37) and the 2.41+ status"},
 	{area: "te-export", name: "program and type together",
 		req: getV(func(v int) string {
@@ -414,7 +414,7 @@ var conformanceRows = []confRow{
 			return "/api/tracker/relationships?" + teiP(v) + "=teOne000001&updatedAfter=2999-01-01"
 		}),
 		status: always(200), check: listed("relationship", "relOne00001", "relTwo00001"),
-		source: "RelationshipRequestParams has no updatedAfter (FACTS changes §7): the parameter is ignored"},
+		source: "RelationshipRequestParams has no updatedAfter: the parameter is ignored"},
 	{area: "relationships", name: "trackedEntity before 2.41", until: 41,
 		req: get("/api/tracker/relationships?trackedEntity=teOne000001"), status: always(400),
 		source: "docs@2.38 new-tracker.md names the parameter tei", estimate: "stricter: trackedEntity refused before 2.41"},
@@ -586,6 +586,53 @@ var conformanceRows = []confRow{
 			}
 		},
 		source: "DeletedObjectService: saving an object deletes its deletedobject row (DeletedObjectPostDeleteEventListener / HibernateDeletedObjectStore)"},
+
+	// --- Analytics objects ---
+	{area: "analytics", name: "eventVisualizations exist from 2.38",
+		req: get("/api/eventVisualizations?fields=id"), status: func(v int) int { return map[bool]int{true: 200, false: 404}[v >= 38] },
+		source: "dhis2-core migration V2_38_11__Add_Event_Visualization_Tables; /api/schemas of 2.37 (no EventVisualization) and 2.40"},
+	{area: "analytics", name: "dashboard item pointing at an event visualization",
+		from:   38,
+		steps:  []confReq{postPath("/api/metadata", `{"eventVisualizations":[{"id":"confEvVis01","name":"Conf EV","type":"COLUMN","program":{"id":"prgTrk00001"}}]}`)},
+		req:    postPath("/api/metadata", `{"dashboards":[{"id":"confDash001","name":"Conf dashboard","dashboardItems":[{"id":"confDItem01","type":"EVENT_VISUALIZATION","eventVisualization":{"id":"confEvVis01"}}]}]}`),
+		status: always(200),
+		source: "dhis2-core V2_38_12 points dashboarditem.eventvisualizationid at the migrated objects; docs visualizations.md (2.38+ item types)"},
+	{area: "analytics", name: "dashboard item eventChart naming an event visualization is refused",
+		from:   38,
+		steps:  []confReq{postPath("/api/metadata", `{"eventVisualizations":[{"id":"confEvVis02","name":"Conf EV 2","type":"COLUMN","program":{"id":"prgTrk00001"}}]}`)},
+		req:    postPath("/api/metadata", `{"dashboards":[{"id":"confDash002","name":"Conf dashboard 2","dashboardItems":[{"id":"confDItem02","type":"EVENT_CHART","eventChart":{"id":"confEvVis02"}}]}]}`),
+		status: always(409),
+		check: func(t *testing.T, v int, s *Server, b []byte) {
+			if !strings.Contains(string(b), "E5002") {
+				t.Errorf("no E5002: %s", truncate(b))
+			}
+		},
+		source:   "EventChart is a deprecated mapping of eventvisualization from 2.38 (EventChart.hbm.xml)",
+		estimate: "how 2.38+ preheat resolves an eventChart reference is not established: refused (stricter)"},
+	{area: "analytics", name: "visualizations store rawPeriods, not relativePeriods, from 2.39",
+		steps: []confReq{postPath("/api/metadata", `{"visualizations":[{"id":"confVis0001","name":"Conf vis","type":"COLUMN","relativePeriods":{"last12Months":true},"rawPeriods":["LAST_12_MONTHS"]}]}`)},
+		req:   get("/api/visualizations/confVis0001?fields=:owner"), status: always(200),
+		check: func(t *testing.T, v int, s *Server, b []byte) {
+			raw, rel := strings.Contains(string(b), `"rawPeriods"`), strings.Contains(string(b), `"relativePeriods"`)
+			if v >= 39 && (!raw || rel) || v < 39 && (raw || !rel) {
+				t.Errorf("2.%d owner periods: %s", v, truncate(b))
+			}
+		},
+		source:   "/api/schemas of 2.37 (relativePeriods owner) and 2.40/2.41 (rawPeriods owner, relativePeriods not); JSONB migration V2_39_30",
+		estimate: "2.38 and 2.39 have no generated schema: 2.39 follows 2.40"},
+	{area: "analytics", name: "relativePeriods is still read, derived from rawPeriods",
+		steps: []confReq{postPath("/api/metadata", `{"visualizations":[{"id":"confVis0002","name":"Conf vis 2","type":"COLUMN","relativePeriods":{"last12Months":true,"thisDay":true},"rawPeriods":["LAST_12_MONTHS","TODAY"]}]}`)},
+		req:   get("/api/visualizations/confVis0002?fields=relativePeriods"), status: always(200),
+		check: func(t *testing.T, v int, s *Server, b []byte) {
+			var got struct {
+				RelativePeriods map[string]any `json:"relativePeriods"`
+			}
+			_ = json.Unmarshal(b, &got)
+			if got.RelativePeriods["last12Months"] != true || got.RelativePeriods["thisDay"] != true {
+				t.Errorf("2.%d relativePeriods: %s", v, truncate(b))
+			}
+		},
+		source: "BaseAnalyticalObject @JsonProperty(\"relativePeriods\") getRelatives() (read from rawPeriods after the JSONB migrations V2_39_30/V2_40_30/V2_41_51)"},
 }
 
 // TestConformance runs every row against each version it applies to.

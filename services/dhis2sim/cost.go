@@ -10,7 +10,7 @@ import (
 // Endpoint classifies requests for the cost model.
 type Endpoint string
 
-// Endpoint classes of the cost model (PERFORMANCE.md §2).
+// Endpoint classes of the cost model (docs/performance.md).
 const (
 	EndpointMetadataList     Endpoint = "metadata-list"     // GET /api/<type>, /api/<type>/{id}
 	EndpointMetadataExport   Endpoint = "metadata-export"   // GET /api/metadata
@@ -91,7 +91,7 @@ func (c CostModel) EstimateTotal(ep Endpoint, n, batch, streams int) time.Durati
 
 func ms(f float64) time.Duration { return time.Duration(f * float64(time.Millisecond)) }
 
-// profiles are calibrated from PERFORMANCE.md §2 (LAN, mid-range of each published band):
+// profiles are calibrated from the published DHIS2 figures in docs/performance.md (LAN, mid-range of each published band):
 //   - "2.41": metadata lists 35 ms + 1 ms/object (rows 13–14); /api/metadata export 800 ms + 0.8 ms/object;
 //     metadata import 1.5 s + 8 ms/object, serial; dataValueSets export 75 ms + 0.1 ms/value (rows 10–11),
 //     import 100 ms + 0.3 ms/value (rows 12, 20); tracker import 100 ms + 1.4 ms/entity (row 1), export

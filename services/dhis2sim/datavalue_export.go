@@ -10,7 +10,7 @@ import (
 	"unicode/utf8"
 )
 
-// dvQuery is a parsed GET /api/dataValueSets request (FACTS §4.1).
+// dvQuery is a parsed GET /api/dataValueSets request (docs.dhis2.org data.md; dhis2-core DefaultDataValueSetService).
 type dvQuery struct {
 	des            map[uint32]bool
 	ous            map[uint32]bool

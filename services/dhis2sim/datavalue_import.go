@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// dvIn is one incoming data value (JSON DataValue, FACTS §4.2).
+// dvIn is one incoming data value (JSON DataValue, docs.dhis2.org data.md; dhis2-core DefaultDataValueSetService).
 type dvIn struct {
 	DataElement          string          `json:"dataElement"`
 	Period               string          `json:"period"`
@@ -26,15 +26,10 @@ type dvIn struct {
 	FollowUp             *bool           `json:"followup"`
 	FollowUpAlt          *bool           `json:"followUp"`
 	Deleted              *bool           `json:"deleted"`
-	valueStr             string          // set by the scanner; Value is the raw form for other callers
-	hasValue             bool
 }
 
 // value returns the data value as a string and whether one was given.
 func (v *dvIn) value() (string, bool) {
-	if v.hasValue {
-		return v.valueStr, true
-	}
 	return rawValueString(v.Value)
 }
 
@@ -62,7 +57,7 @@ func rawValueString(m json.RawMessage) (string, bool) {
 	return string(m), true
 }
 
-// dvOptions are the POST /api/dataValueSets parameters the simulator honours (FACTS §4.3).
+// dvOptions are the POST /api/dataValueSets parameters the simulator honours (docs.dhis2.org data.md; dhis2-core DefaultDataValueSetService).
 type dvOptions struct {
 	DryRun            bool
 	Async             bool
@@ -124,7 +119,7 @@ type importSummary struct {
 	Rejected  []int
 }
 
-// json renders the ImportSummary of the simulated version (FACTS §4.4–4.5): conflicts are {object, value}
+// json renders the ImportSummary of the simulated version (docs.dhis2.org data.md; dhis2-core DefaultDataValueSetService): conflicts are {object, value}
 // on 2.36 and carry objects/errorCode/property/indexes from 2.37; rejectedIndexes exists from 2.39.
 func (s *Server) summaryJSON(sum *importSummary) *orderedObject {
 	o := &orderedObject{}
@@ -153,7 +148,7 @@ func (s *Server) summaryJSON(sum *importSummary) *orderedObject {
 	return o
 }
 
-// writeImportSummary writes the summary plain (before V38) or wrapped with 200/409 (FACTS §4.6).
+// writeImportSummary writes the summary plain (before V38) or wrapped with 200/409 (dhis2-core 2.38 WebMessageUtils#importSummary).
 func (s *Server) writeImportSummary(q *req, sum *importSummary) {
 	body := s.summaryJSON(sum)
 	if q.apiVersion < 38 {

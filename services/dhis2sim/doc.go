@@ -6,8 +6,8 @@
 // The metadata model is data, not code: the /api/schemas of DHIS2 2.36, 2.37, 2.40 and 2.41 are embedded
 // (schemas/*.json.gz) and decide which types exist in a version, their endpoints, klass names, owner
 // properties (fields=:owner), references (E5002) and embedded objects; 2.38, 2.39 and 2.42 are derived from
-// the nearest file (see rawModelsFor). Facts about DHIS2 cite their source in comments (FACTS.md sections
-// of the project's DHIS2 notes, dhis2-core paths, docs pages).
+// the nearest file (see rawModelsFor). Facts about DHIS2 cite their source in comments (dhis2-core classes, release notes,
+// docs.dhis2.org pages; docs/dhis2-versions.md for version differences).
 //
 // Endpoints: /api/system/info|ping|tasks|taskSummaries, /api/me, /api/<type>[/{id}] for every metadata
 // type, /api/metadata (GET and POST), /api/deletedObjects, /api/dataValueSets (GET and POST),

@@ -244,6 +244,11 @@ func (p *projector) expand(obj map[string]any, schema *Schema) map[string]any {
 	if schema.Shareable && !p.s.version.AtLeast(41) {
 		addLegacySharing(full)
 	}
+	if raw, ok := obj["rawPeriods"].([]any); ok && p.s.version.AtLeast(39) {
+		if _, has := schema.Properties["relativePeriods"]; has {
+			full["relativePeriods"] = relativePeriodsFromRaw(raw)
+		}
+	}
 	if schema.Plural == "users" && p.s.version.AtLeast(38) && !p.s.version.AtLeast(42) {
 		uc := map[string]any{"id": id}
 		for _, k := range []string{"username", "userRoles", "disabled", "externalAuth", "openId", "ldapId",
@@ -258,7 +263,7 @@ func (p *projector) expand(obj map[string]any, schema *Schema) map[string]any {
 }
 
 // addLegacySharing derives publicAccess/userAccesses/userGroupAccesses/externalAccess from the sharing
-// object, as 2.36–2.40 return both forms (FACTS §7, 2.36 and 2.41 rows).
+// object, as 2.36–2.40 return both forms (docs/dhis2-versions.md, 2.36 and 2.41 rows).
 func addLegacySharing(full map[string]any) {
 	sh, ok := full["sharing"].(map[string]any)
 	if !ok {

@@ -9,7 +9,7 @@ import (
 	"strings"
 )
 
-// importParams are the POST /api/metadata parameters (FACTS §3.1); the first listed value is the default.
+// importParams are the POST /api/metadata parameters (dhis2-core MetadataImportExportController and feedback/ImportReport); the first listed value is the default.
 type importParams struct {
 	ImportMode       string
 	Identifier       string
@@ -217,7 +217,7 @@ func (s *Server) handleMetadataImport(q *req) {
 }
 
 // importMetadata runs an import bundle: validation over the whole payload (so references inside the
-// payload resolve whatever their order), then commit type by type in schema order (FACTS §9).
+// payload resolve whatever their order), then commit type by type in schema order (dhis2-core DefaultObjectBundleService#commit and the schema descriptors).
 func (s *Server) importMetadata(payload map[string][]map[string]any, p importParams) *importReport {
 	s.mu.Lock()
 	defer s.mu.Unlock()

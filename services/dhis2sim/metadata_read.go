@@ -156,7 +156,7 @@ func (s *Server) handleGetObject(q *req, sch *Schema, id string) {
 }
 
 // eventChartsExcluded reports whether /api/metadata leaves out eventCharts/eventReports: from 2.39.6,
-// 2.40.4 and 2.41.1 (commit 55ea990, FACTS §7).
+// 2.40.4 and 2.41.1 (commit 55ea990, docs/dhis2-versions.md).
 func (v Version) eventChartsExcluded() bool {
 	switch v.Minor {
 	case 39:
@@ -169,7 +169,7 @@ func (v Version) eventChartsExcluded() bool {
 	return v.Minor > 41
 }
 
-// handleMetadataExport serves GET /api/metadata (FACTS §2.5): per-type selection with <plural>=true,
+// handleMetadataExport serves GET /api/metadata (docs.dhis2.org metadata.md): per-type selection with <plural>=true,
 // <plural>:fields, <plural>:filter, <plural>:order; global fields (default :owner), filter, order,
 // defaults=EXCLUDE and skipSharing. The response is streamed type by type.
 func (s *Server) handleMetadataExport(q *req) {
@@ -265,7 +265,7 @@ func (s *Server) handleMetadataExport(q *req) {
 	_ = bw.Flush()
 }
 
-// handleDeletedObjects serves GET /api/deletedObjects (FACTS §2.8); superusers only.
+// handleDeletedObjects serves GET /api/deletedObjects (docs.dhis2.org metadata.md); superusers only.
 func (s *Server) handleDeletedObjects(q *req) {
 	if !q.account.Superuser {
 		writeError(q.w, http.StatusForbidden, "Access is denied")

@@ -21,7 +21,7 @@ func (a *importStats) add(b importStats) {
 	a.Total += b.Total
 }
 
-// errorReport is DHIS2's feedback ErrorReport (FACTS §3.2); args exists from 2.41.
+// errorReport is DHIS2's feedback ErrorReport (dhis2-core MetadataImportExportController and feedback/ImportReport); args exists from 2.41.
 type errorReport struct {
 	Message         string   `json:"message"`
 	MainKlass       string   `json:"mainKlass"`
@@ -56,21 +56,10 @@ type importReport struct {
 	Params      importParams
 }
 
-func (r *importReport) hasErrors() bool {
-	for _, t := range r.TypeReports {
-		for _, o := range t.ObjectReports {
-			if len(o.ErrorReports) > 0 {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 // plainReport renders the unwrapped report:
 //   - 2.36: {importParams, status, typeReports, stats} (S:metadata_import_report_plain_docs.json).
 //   - 2.37 unversioned, and /api/37 (or lower) on 2.38+: {responseType:"ImportReport", status, stats,
-//     typeReports} — WebMessageControllerAdvice unwraps ImportReportWebMessageResponse (FACTS §3.3).
+//     typeReports} — WebMessageControllerAdvice unwraps ImportReportWebMessageResponse (dhis2-core WebMessageControllerAdvice, DhisApiVersion; release notes 2.38).
 func (s *Server) plainReport(r *importReport) *orderedObject {
 	o := &orderedObject{}
 	trs := s.typeReportsJSON(r)

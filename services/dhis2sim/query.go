@@ -5,7 +5,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"time"
 )
 
 // filterExpr is one "property:operator:value" metadata filter (docs@2.40 metadata.md "Metadata object
@@ -375,9 +374,4 @@ func queryEscape(s string) string {
 		}
 	}
 	return b.String()
-}
-
-func timeAfterOrEqual(s string, since time.Time) bool {
-	t, err := parseTime(s)
-	return err == nil && !t.Before(since)
 }

@@ -64,7 +64,7 @@ type Schema struct {
 	Embedded   bool
 	Shareable  bool
 	Endpoint   bool // has an /api/<plural> endpoint
-	Order      int  // import order (FACTS §9)
+	Order      int  // import order (dhis2-core DefaultObjectBundleService#commit and the schema descriptors)
 	Properties map[string]*Property
 	// OwnerNames lists owner property names, sorted, for fields=:owner.
 	OwnerNames []string
@@ -96,7 +96,7 @@ func (ss *SchemaSet) ByKlass(klass string) (*Schema, bool) {
 // Ordered returns the importable metadata types in DHIS2's commit order.
 func (ss *SchemaSet) Ordered() []*Schema { return ss.ordered }
 
-// importOrder is Schema.order per short class name, from the 2.42 schema descriptors (FACTS §9.2,
+// importOrder is Schema.order per short class name, from the 2.42 schema descriptors (dhis2-core DefaultObjectBundleService#commit and the schema descriptors,
 // core@2.42 dhis-services/dhis-service-schema/.../schema/descriptors/*SchemaDescriptor.java). 2.36 adds
 // Chart/ReportTable (2000), ProgramTrackedEntityAttributeGroup (1500), ExternalFileResource (1000) and
 // KeyJsonValue (9060). Types without an order sort last, as with Ordered.LOWEST_PRECEDENCE.
@@ -188,7 +188,7 @@ func loadRawSchemas(file string) (*rawSchemaFile, error) {
 }
 
 // rawModelsFor returns the generated models of a version. 2.38, 2.39 and 2.42 have no generated copy; they are
-// derived from the nearest file plus the changes in FACTS §7:
+// derived from the nearest file plus the changes in docs/dhis2-versions.md:
 //   - 2.38 = 2.37 + EventVisualization (2.40's model) + flat users (2.40's User: username/userRoles at the top
 //     level, userCredentials kept as a DTO).
 //   - 2.39 = 2.40 − {EventHook, Route, ExpressionDimensionItem, ProgramStageWorkingList} +

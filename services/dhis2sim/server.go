@@ -2,7 +2,6 @@ package dhis2sim
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -258,7 +257,7 @@ func (s *Server) route(q *req) {
 		return
 	}
 	if removedEndpoints[segs[0]] {
-		// Removed in this version (FACTS §5.1, §7): DHIS2's 404 is the modelled answer.
+		// Removed in this version (docs.dhis2.org 2.38 tracker.md; release notes 2.42): DHIS2's 404 is the modelled answer.
 		writeWebMessage(q.w, http.StatusNotFound, "ERROR", "", "", nil)
 		return
 	}
@@ -373,5 +372,3 @@ func (s *Server) applyCost(ctx context.Context, ep Endpoint, n int) {
 	case <-t.C:
 	}
 }
-
-var errBadRequest = errors.New("bad request")

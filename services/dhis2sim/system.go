@@ -33,7 +33,7 @@ func (s *Server) routeSystem(q *req, segs []string) {
 	}
 }
 
-// handleSystemInfo serves /api/system/info (FACTS §1). The metadata-sync flag is "metadataSyncEnabled" up to
+// handleSystemInfo serves /api/system/info (dhis2-core SystemController#getSystemInfo). The metadata-sync flag is "metadataSyncEnabled" up to
 // 2.41 (getter isMetadataSyncEnabled) and "isMetadataSyncEnabled" on 2.42 (@JsonProperty on the field).
 // Non-superusers get the reduced form: clearSensitiveInfo()/withoutSensitiveInfo() null these fields and
 // nulls are omitted.

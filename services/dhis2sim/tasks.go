@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// taskRegistry holds asynchronous jobs (FACTS §3.6, §4.7, §6.2): their notifications, served newest first
+// taskRegistry holds asynchronous jobs (docs.dhis2.org maintenance.md, system tasks): their notifications, served newest first
 // by /api/system/tasks/{category}/{id} (and /api/tracker/jobs/{id}), and their summaries, served by
 // /api/system/taskSummaries/{category}/{id} (and /api/tracker/jobs/{id}/report).
 type taskRegistry struct {

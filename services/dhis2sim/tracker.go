@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-// trackerStore holds tracker data in the 2.41 new-tracker shape (FACTS §6.8), one map per kind, plus
+// trackerStore holds tracker data in the 2.41 new-tracker shape (docs.dhis2.org 2.38 new-tracker.md; release notes 2.41), one map per kind, plus
 // insertion order for stable paging. Deleted objects stay with deleted=true.
 type trackerStore struct {
 	kinds map[string]*trackerKind
@@ -189,7 +189,7 @@ func (s *Server) isTrackerKind(p string) bool {
 	return ok
 }
 
-// trackerParams are the POST /api/tracker parameters (FACTS §6.1).
+// trackerParams are the POST /api/tracker parameters (docs.dhis2.org tracker.md; dhis2-core TrackerImportController).
 type trackerParams struct {
 	Async          bool
 	ReportMode     string
@@ -226,8 +226,7 @@ type trackerBundle map[string][]map[string]any
 func flattenTracker(payload map[string]any) trackerBundle {
 	b := trackerBundle{}
 	add := func(plural string, o map[string]any) { b[plural] = append(b[plural], o) }
-	var addEvent func(ev map[string]any, en map[string]any)
-	addEvent = func(ev, en map[string]any) {
+	addEvent := func(ev, en map[string]any) {
 		if en != nil {
 			if _, ok := ev["enrollment"]; !ok {
 				ev["enrollment"] = en["enrollment"]
@@ -596,7 +595,7 @@ var deletedCodes = map[string]struct{ code, name string }{
 	"events": {"E1082", "Event"}, "relationships": {"E4017", "Relationship"},
 }
 
-// validateTracker applies the tracker validation codes of ValidationCode.java (FACTS §6.4); it returns the
+// validateTracker applies the tracker validation codes of ValidationCode.java (dhis2-core tracker ValidationCode); it returns the
 // errors and the warnings (a warning alone leaves the object unchanged, as E4015 does).
 func (s *Server) validateTracker(plural, tt, id string, o, stored map[string]any, exists, wasDeleted bool, p trackerParams,
 	inPayload map[string]map[string]bool, ctx *trackerCtx) ([]trackerError, []trackerError) {
@@ -772,7 +771,7 @@ func (s *Server) validateTracker(plural, tt, id string, o, stored map[string]any
 	return errs, warns
 }
 
-// trackerReportJSON renders the import report of the simulated version (FACTS §6.3): 2.36–2.39 have
+// trackerReportJSON renders the import report of the simulated version (docs.dhis2.org tracker.md; dhis2-core TrackerImportController): 2.36–2.39 have
 // timingsStats and bundleReport.status and objectReports[].index; 2.40 drops bundleReport.status; 2.41
 // drops timingsStats and index and adds args to error reports.
 func (s *Server) trackerReportJSON(r *trackerReport, p trackerParams) *orderedObject {
@@ -824,7 +823,7 @@ func (s *Server) trackerReportJSON(r *trackerReport, p trackerParams) *orderedOb
 }
 
 // handleTrackerExport serves GET /api/tracker/{trackedEntities,enrollments,events,relationships}[/{id}] with
-// the paging shape of each version (FACTS §6.5–6.7).
+// the paging shape of each version (dhis2-core PagingWrapper; tracker/view/Page).
 func (s *Server) handleTrackerExport(q *req, plural, id string) {
 	qv := q.r.URL.Query()
 	if id != "" {
@@ -1068,7 +1067,7 @@ func trackerIDField(plural string) string {
 }
 
 // routeLegacyTracker serves the legacy /api/events and /api/trackedEntityInstances reads on versions that
-// have them (absent on 2.42, FACTS §5.1), mapping the new-tracker store to the old field names (§5.3–5.4).
+// have them (absent on 2.42, docs.dhis2.org 2.38 tracker.md; release notes 2.42), mapping the new-tracker store to the old field names (docs.dhis2.org 2.38 tracker.md; release notes 2.42).
 func (s *Server) routeLegacyTracker(q *req, segs []string) bool {
 	if s.version.AtLeast(42) || q.r.Method != http.MethodGet || len(segs) != 1 {
 		return false

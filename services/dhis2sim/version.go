@@ -45,7 +45,7 @@ func (v Version) String() string { return fmt.Sprintf("2.%d.%d", v.Minor, v.Patc
 func (v Version) AtLeast(minor int) bool { return v.Minor >= minor }
 
 // DefaultAPIVersion is DhisApiVersion.DEFAULT of the server: the API version of unversioned /api paths
-// (FACTS §3.3: 2.37→V37, 2.38→V38, 2.39→V39, 2.40–2.42→V41).
+// (dhis2-core WebMessageControllerAdvice, DhisApiVersion; release notes 2.38: 2.37→V37, 2.38→V38, 2.39→V39, 2.40–2.42→V41).
 func (v Version) DefaultAPIVersion() int {
 	if v.Minor >= 40 {
 		return 41

@@ -124,7 +124,7 @@ func (e *extraction) dataValues(ctx context.Context) error {
 	e.log.Info("reading data values", slog.Int("data_sets", len(dataSets)), slog.Int("roots", len(roots)),
 		slog.String("window", p.window().String()), slog.String("changed_since", p.since))
 	// Chunks start one level below the roots: DHIS2 prepares a whole export before it sends the first value
-	// (PERFORMANCE.md row 10), so smaller first chunks let the destination start importing sooner, and a
+	// (docs/performance.md), so smaller first chunks let the destination start importing sooner, and a
 	// source that struggles with a subtree gets smaller pieces of it without waiting for a failure.
 	var queue []dataChunk
 	for _, ou := range roots {
@@ -151,7 +151,7 @@ func (e *extraction) dataValues(ctx context.Context) error {
 		queue = queue[1:]
 		n, err := e.readChunk(ctx, p, c, packer)
 		if err == nil {
-			e.log.Debug("chunk read", slog.String("orgUnit", c.orgUnit), slog.Bool("children", c.children), slog.Int("values", n))
+			e.log.Debug("chunk read", slog.String("org_unit", c.orgUnit), slog.Bool("children", c.children), slog.Int("values", n))
 			continue
 		}
 		if n > 0 || !c.children || !splittable(err) || ctx.Err() != nil {
@@ -162,7 +162,7 @@ func (e *extraction) dataValues(ctx context.Context) error {
 			return fmt.Errorf("source: %w", kerr)
 		}
 		e.log.Info("chunk too heavy for the source; reading it by org unit children",
-			slog.String("orgUnit", c.orgUnit), slog.Int("children", len(kids)), slog.String("error", err.Error()))
+			slog.String("org_unit", c.orgUnit), slog.Int("children", len(kids)), slog.String("error", err.Error()))
 		queue = append(splitChunk(c, kids), queue...)
 	}
 	return e.pub.add(ctx, resource.DataValues, packer.Take())

@@ -70,7 +70,7 @@ func (x *Extractor) toStatus(ctx context.Context, rpc string, req request, err e
 	case errors.Is(err, context.DeadlineExceeded):
 		return status.Error(codes.DeadlineExceeded, "request deadline exceeded")
 	}
-	x.log.ErrorContext(ctx, "extractor failure", slog.String("rpc", rpc), slog.String("job", req.GetJobId()),
-		slog.String("step", req.GetStepId()), slog.String("error", err.Error()))
+	x.log.ErrorContext(ctx, "extractor failure", slog.String("rpc", rpc), slog.String("job_id", req.GetJobId()),
+		slog.String("step_id", req.GetStepId()), slog.String("error", err.Error()))
 	return status.Error(codes.Internal, "internal error in the extractor; the cause is in its log")
 }

@@ -16,13 +16,13 @@ import (
 const EventsResource = resource.Events
 
 // DefaultEventsPageSize is the number of events per batch (and per export page) when the step gives none:
-// tracker imports do best at 200–500 objects per request (PERFORMANCE.md), and the loader posts at most 500.
+// tracker imports do best at 200–500 objects per request (docs/performance.md), and the loader posts at most 500.
 const DefaultEventsPageSize = 500
 
 // maxEventsPageSize bounds the export page: larger /api/tracker/events pages only cost the source memory.
 const maxEventsPageSize = 1000
 
-// eventServerFields are the properties DHIS2 manages itself (FACTS.md §5.4, §6.8, §6.9): the destination sets
+// eventServerFields are the properties DHIS2 manages itself (docs.dhis2.org 2.38 new-tracker "Changes in the API"; release notes 2.41): the destination sets
 // its own, and orgUnitName is a display field (removed from 2.41 responses).
 var eventServerFields = []string{"createdAt", "updatedAt", "createdBy", "updatedBy", "href", "orgUnitName",
 	"storedBy", "created", "lastUpdated", "createdByUserInfo", "lastUpdatedByUserInfo"}
@@ -78,18 +78,26 @@ func (e *extraction) events(ctx context.Context) error {
 // programsOfType lists the source's programs of a programType (WITHOUT_REGISTRATION for event programs,
 // WITH_REGISTRATION for tracker programs), restricted to params.programs when given.
 func (e *extraction) programsOfType(ctx context.Context, programType string) ([]string, error) {
-	wanted := splitList(e.req.GetParams()["programs"])
+	programs, err := programsOf(ctx, e.client, programType, splitList(e.req.GetParams()["programs"]))
+	if err != nil {
+		return nil, fmt.Errorf("source: %w", err)
+	}
+	return programs, nil
+}
+
+// programsOf lists a server's programs of a programType, restricted to wanted when given.
+func programsOf(ctx context.Context, c *dhis2.Client, programType string, wanted []string) ([]string, error) {
 	var out []string
-	for raw, err := range e.client.ListObjects(ctx, "programs", dhis2.ListQuery{Fields: "id,programType", PageSize: 1000}) {
+	for raw, err := range c.ListObjects(ctx, "programs", dhis2.ListQuery{Fields: "id,programType", PageSize: 1000}) {
 		if err != nil {
-			return nil, fmt.Errorf("source: programs: %w", err)
+			return nil, fmt.Errorf("programs: %w", err)
 		}
 		var p struct {
 			ID          string `json:"id"`
 			ProgramType string `json:"programType"`
 		}
 		if err := json.Unmarshal(raw, &p); err != nil {
-			return nil, fmt.Errorf("source: programs: a program is not JSON: %w", err)
+			return nil, fmt.Errorf("programs: a program is not JSON: %w", err)
 		}
 		if p.ProgramType != programType || (len(wanted) > 0 && !slices.Contains(wanted, p.ID)) {
 			continue

@@ -32,7 +32,7 @@ type extraction struct {
 // runStep reads the step and publishes its batches; it always ends the step with a last batch, carrying an
 // error when reading failed, so that the loader and the orchestrator never wait for a step that stopped.
 func (x *Extractor) runStep(ctx context.Context, req *extractorv1.ExtractStepRequest, read reader) {
-	log := x.log.With(slog.String("job", req.GetJobId()), slog.String("step", req.GetStepId()))
+	log := x.log.With(slog.String("job_id", req.GetJobId()), slog.String("step_id", req.GetStepId()))
 	pub := &stepPublisher{js: x.js, job: req.GetJobId(), step: req.GetStepId(), after: req.GetAfterSequence()}
 	res := strings.Join(req.GetResources(), "+")
 	start := time.Now()

@@ -16,7 +16,7 @@ var serverManaged = []string{
 	"displayDenominatorDescription", "displayInstructions", "lastLogin", "passwordLastUpdated",
 }
 
-// legacySharing are the pre-2.41 sharing properties (FACTS.md §7).
+// legacySharing are the pre-2.41 sharing properties (removed from responses in 2.41: release notes 2.41, docs/dhis2-versions.md).
 var legacySharing = []string{"publicAccess", "externalAccess", "userAccesses", "userGroupAccesses"}
 
 // defaultTypes are the collections holding DHIS2's generated "default" objects (the default category model).
@@ -40,9 +40,7 @@ func (p Policies) Normalize(plural string, obj map[string]any) (keep bool) {
 		p.logger().Info("not copied: "+why, slog.String("resource", plural), slog.String("uid", id))
 		return false
 	}
-	for _, k := range serverManaged {
-		delete(obj, k)
-	}
+	stripServerManaged(obj)
 	p.applySharing(obj, true)
 	p.applyUserReferences(obj, true)
 	return true
@@ -58,12 +56,23 @@ func (p Policies) NormalizeDestination(plural string, obj map[string]any) (keep 
 	if p.SkipReason(plural, obj) != "" {
 		return false
 	}
-	for _, k := range serverManaged {
-		delete(obj, k)
-	}
+	stripServerManaged(obj)
 	p.applySharing(obj, false)
 	p.applyUserReferences(obj, false)
 	return true
+}
+
+// stripServerManaged drops the server-managed properties of an object and of its nested userCredentials
+// (before 2.38 a user's lastLogin and passwordLastUpdated live there, and 2.38+ holds them on the user).
+func stripServerManaged(obj map[string]any) {
+	for _, k := range serverManaged {
+		delete(obj, k)
+	}
+	if uc, ok := obj["userCredentials"].(map[string]any); ok {
+		for _, k := range serverManaged {
+			delete(uc, k)
+		}
+	}
 }
 
 func (p Policies) applySharing(obj map[string]any, mapping bool) {

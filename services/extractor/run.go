@@ -34,6 +34,7 @@ func Run(ctx context.Context, s settings.Settings, log *slog.Logger) error {
 	x := New(ctx, nc.JS, clients, log)
 	srv := grpcx.NewServer(log, id)
 	extractorv1.RegisterExtractorServiceServer(srv.Server, x)
+	extractorv1.RegisterChangeProbeServiceServer(srv.Server, &Prober{Clients: clients})
 	err = srv.Serve(ctx, settings.Addr(settings.Extractor), 10*time.Second)
 	x.Wait()
 	return err

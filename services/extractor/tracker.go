@@ -12,14 +12,14 @@ import (
 )
 
 // Resources of tracker-programme batches: tracked entities carry their enrollments and those their events
-// (the nested tracker payload, FACTS.md §6.2); relationships follow in batches of their own.
+// (the nested tracker payload of POST /api/tracker, docs.dhis2.org tracker "Request parameters"); relationships follow in batches of their own.
 const (
 	TrackedEntitiesResource = resource.TrackedEntities
 	RelationshipsResource   = resource.Relationships
 )
 
 // DefaultTrackerPageSize is the number of tracked entities per export page and batch when the step gives
-// none: tracker requests do best at 200–500 entities (PERFORMANCE.md, tracker).
+// none: tracker requests do best at 200–500 entities (docs/performance.md).
 const DefaultTrackerPageSize = 200
 
 // trackerFields asks for each tracked entity's attributes, its enrollments with their events, and its
@@ -28,7 +28,7 @@ const DefaultTrackerPageSize = 200
 const trackerFields = "*,enrollments[*,events[*]],relationships[*]"
 
 // trackedEntityServerFields are the properties of tracked entities, enrollments and their attributes that
-// DHIS2 manages itself (FACTS.md §6.8): the destination sets its own. Programme ownership follows the
+// DHIS2 manages itself (docs.dhis2.org 2.38 new-tracker "Changes in the API"): the destination sets its own. Programme ownership follows the
 // enrollment's org unit on import, and relationships travel separately, after every tracked entity.
 var trackedEntityServerFields = []string{"createdAt", "updatedAt", "createdBy", "updatedBy", "href", "orgUnitName",
 	"storedBy", "created", "lastUpdated", "createdByUserInfo", "updatedByUserInfo", "lastUpdatedByUserInfo",
@@ -89,7 +89,7 @@ func (e *extraction) tracker(ctx context.Context) error {
 				}
 			}
 		}
-		e.log.Info("tracked entities read", slog.String("program", prg), slog.Int("trackedEntities", n))
+		e.log.Info("tracked entities read", slog.String("program", prg), slog.Int("tracked_entities", n))
 	}
 	if err := e.pub.add(ctx, TrackedEntitiesResource, packer.Take()); err != nil {
 		return err

@@ -62,11 +62,12 @@ func (x *Extractor) verifyStep(ctx context.Context, req *extractorv1.VerifyStepR
 		return nil, classed(ErrInvalidArgument, err, "%v", err)
 	}
 	dataValues := dataValueResources(req.GetResources())
-	if len(req.GetResources()) > 0 && len(resources) == 0 && len(dataValues) == 0 {
-		// Only events or tracker data: comparing them is not built, and an empty comparison proves nothing.
+	tracked := slices.ContainsFunc(req.GetResources(), func(r string) bool { return r == resource.Events || slices.Contains(resource.Tracker, r) })
+	if len(req.GetResources()) > 0 && len(resources) == 0 && len(dataValues) == 0 && !tracked {
+		// An empty comparison proves nothing.
 		return nil, classed(ErrNotVerifiable, nil, "verification of %s is not available", strings.Join(req.GetResources(), ", "))
 	}
-	v := &verification{pol: PoliciesOf(cfg), max: int(req.GetMaxDifferences()), log: x.log.With(slog.String("job", req.GetJobId()))}
+	v := &verification{pol: PoliciesOf(cfg), max: int(req.GetMaxDifferences()), log: x.log.With(slog.String("job_id", req.GetJobId()))}
 	if v.max <= 0 {
 		v.max = defaultMaxDifferences
 	}
@@ -98,6 +99,11 @@ func (x *Extractor) verifyStep(ctx context.Context, req *extractorv1.VerifyStepR
 	}
 	if len(dataValues) > 0 {
 		if err := x.verifyDataStep(ctx, req, dataValues, v.max, resp); err != nil {
+			return nil, err
+		}
+	}
+	if tracked {
+		if err := x.verifyTrackerStep(ctx, req, src, v.max, resp); err != nil {
 			return nil, err
 		}
 	}
@@ -164,7 +170,7 @@ func verifyResources(requested []string, cfg *configv1.Config) ([]string, error)
 	var out []string
 	for _, r := range requested {
 		if resource.IsData(r) {
-			continue // data values are compared by verifyDataStep; events and tracker data are not compared yet
+			continue // data values are compared by verifyDataStep, events and tracker data by verifyTrackerStep
 		}
 		out = append(out, r)
 	}
@@ -184,8 +190,16 @@ func (v *verification) resource(ctx context.Context, resp *extractorv1.VerifySte
 	if !dhis2.CapabilitiesFor(srcV).ResourceExists(plural) {
 		return nil
 	}
-	// Source objects, transformed to what the destination version holds, grouped by destination collection.
+	// From 2.38 event charts and reports are views of eventVisualizations (same UIDs): on such a side they are
+	// compared through eventVisualizations only, never twice.
+	folded := plural == "eventCharts" || plural == "eventReports"
+	if folded && dhis2.CapabilitiesFor(srcV).Has(dhis2.FeatureEventVisualizationsOnly) {
+		return nil
+	}
+	// Source objects, transformed to what the destination version holds, grouped by destination collection, in
+	// the version-independent form both sides are compared in.
 	srcSets := map[string]map[string]digest{}
+	var skips []*extractorv1.Difference
 	err := readAll(ctx, src, plural, func(obj map[string]any) {
 		if why := v.src.SkipReason(plural, obj); why != "" {
 			v.skipped(resp, plural, obj, destID, "not copied from the source: "+why)
@@ -194,11 +208,27 @@ func (v *verification) resource(ctx context.Context, resp *extractorv1.VerifySte
 		if !v.src.Normalize(plural, obj) {
 			return
 		}
-		target, out, keep := dhis2.TransformMetadata(plural, obj, srcV, dstV)
+		id, _ := obj["id"].(string)
+		var dropped []string
+		last := ""
+		target, out, keep := dhis2.TransformMetadataNoting(plural, obj, srcV, dstV, func(rule string) {
+			last = rule
+			if strings.HasSuffix(rule, ": dropped") {
+				dropped = append(dropped, rule) // a property the destination version does not have
+			}
+		})
+		if !keep {
+			dropped = []string{last} // the rule that left the whole object out
+		}
+		if len(dropped) > 0 {
+			// What the destination version cannot hold: listed, not a difference.
+			skips = append(skips, &extractorv1.Difference{Resource: plural, Uid: id, Kind: Skipped,
+				DestinationInstanceId: destID, Detail: "DHIS2 " + dstV.String() + " cannot hold it: " + strings.Join(dropped, "; ")})
+		}
 		if !keep {
 			return
 		}
-		id, _ := out["id"].(string)
+		dhis2.VersionIndependent(target, out)
 		if srcSets[target] == nil {
 			srcSets[target] = map[string]digest{}
 		}
@@ -207,7 +237,17 @@ func (v *verification) resource(ctx context.Context, resp *extractorv1.VerifySte
 	if err != nil {
 		return fmt.Errorf("source: %w", err)
 	}
+	defer func() {
+		for _, d := range skips {
+			if len(resp.Differences) < v.max {
+				resp.Differences = append(resp.Differences, d)
+			}
+		}
+	}()
 	targets := []string{plural}
+	if folded && dhis2.CapabilitiesFor(dstV).Has(dhis2.FeatureEventVisualizationsOnly) {
+		targets = nil
+	}
 	for t := range srcSets {
 		if t != plural {
 			targets = append(targets, t)
@@ -225,6 +265,7 @@ func (v *verification) resource(ctx context.Context, resp *extractorv1.VerifySte
 			if !v.dst.NormalizeDestination(target, obj) {
 				return
 			}
+			dhis2.VersionIndependent(target, obj)
 			id, _ := obj["id"].(string)
 			dstSet[id] = digestOf(target, obj)
 		})
@@ -247,9 +288,13 @@ func (v *verification) compare(resp *extractorv1.VerifyStepResponse, plural stri
 		return
 	}
 	resp.Passed = false
+	// Every unequal collection lists its own differing objects (up to the limit each), so that a hash
+	// difference is never reported without the objects and properties behind it.
+	listed := 0
 	add := func(uid, kind, detail string) {
 		resp.DifferenceCount++
-		if len(resp.Differences) < v.max {
+		if listed < v.max {
+			listed++
 			resp.Differences = append(resp.Differences, &extractorv1.Difference{
 				Resource: plural, Uid: uid, Kind: kind, DestinationInstanceId: destID, Detail: detail})
 		}

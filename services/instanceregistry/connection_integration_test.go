@@ -23,7 +23,7 @@ import (
 )
 
 // fakeDHIS2 answers /api/system/info (under prefix) like DHIS2 of the given version, for admin/district or
-// validToken, and 401 otherwise (FACTS.md §8.3).
+// validToken, and 401 otherwise (dhis2-core FormLoginBasicAuthenticationEntryPoint).
 func fakeDHIS2(prefix, version string) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET "+prefix+"/api/system/info", func(w http.ResponseWriter, r *http.Request) {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -37,7 +36,7 @@ const gracePeriod = 10 * time.Second
 // Run serves the instance registry on settings.Addr(settings.InstanceRegistry) and runs the periodic
 // connection checks until ctx is done.
 func Run(ctx context.Context, s settings.Settings, log *slog.Logger) error {
-	box, err := newBox(s.SecretKey, os.Getenv(PreviousKeyEnv))
+	box, err := newBox(s.SecretKey, s.PreviousSecretKey)
 	if err != nil {
 		return err
 	}

@@ -22,7 +22,7 @@ const (
 )
 
 // patPrefix starts every DHIS2 personal access token: "d2pat_" + 32 base64 characters + a 10-digit CRC32
-// (FACTS.md §8.2, docs@2.37 overview.md "Personal Access Tokens").
+// (docs.dhis2.org 2.37 Web API overview, "Personal Access Tokens").
 const patPrefix = "d2pat_"
 
 // checkID validates an instance id (a UUID).

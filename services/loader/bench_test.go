@@ -23,7 +23,7 @@ import (
 //   - naive: one step per type, 50 objects per page and per request, one request at a time.
 //
 // It reports wall time, objects/s, peak heap and the ratio to the cost model's own limit (export of every
-// collection plus one import request of every object, PERFORMANCE.md §3). Scales and cost model come from
+// collection plus one import request of every object, docs/performance.md). Scales and cost model come from
 // DHIS2SYNC_BENCH_SCALES (default "small"; e.g. "small,medium,large") and DHIS2SYNC_BENCH_COST (default "2.41";
 // "2.41*0.1" is ten times faster). Run: go test ./loader -run '^$' -bench MetadataSync -benchtime 1x
 func BenchmarkMetadataSync(b *testing.B) {
@@ -105,7 +105,7 @@ func benchSteps(tb testing.TB, mode string) []stepSpec {
 
 // metadataLimit is what the simulated DHIS2 alone needs: every collection read in pages of pageSize, plus
 // one import request carrying every object (an atomic metadata import cannot start before its package is
-// complete, so export and import add up; PERFORMANCE.md §3).
+// complete, so export and import add up; docs/performance.md).
 func metadataLimit(tb testing.TB, cost dhis2sim.CostModel, src *dhis2sim.Server, pageSize int) time.Duration {
 	var total time.Duration
 	n := 0

@@ -69,8 +69,8 @@ type stepRun struct {
 }
 
 func (l *Loader) runStep(ctx context.Context, req *loaderv1.LoadStepRequest, drain drainer, name string) {
-	log := l.log.With(slog.String("job", req.GetJobId()), slog.String("step", req.GetStepId()),
-		slog.String("destination", req.GetDestinationInstanceId()))
+	log := l.log.With(slog.String("job_id", req.GetJobId()), slog.String("step_id", req.GetStepId()),
+		slog.String("instance_id", req.GetDestinationInstanceId()))
 	r := &stepRun{l: l, req: req, log: log, held: map[int64]*held{}, drainKind: drain}
 	if err := r.run(ctx, name); err != nil && ctx.Err() == nil {
 		log.Error("load step stopped", slog.String("error", err.Error()))

@@ -17,20 +17,20 @@ import (
 )
 
 // DefaultDataRequestValues is the number of values per POST /api/dataValueSets when the step gives no batch
-// size: DHIS2's own data synchronisation sends 10,000 values per request (PERFORMANCE.md row 18); at ≈160 bytes a
+// size: DHIS2's own data synchronisation sends 10,000 values per request (docs/performance.md); at ≈160 bytes a
 // value that is ≈1.6 MB of JSON, far under the 10 MB body limit of DHIS2's documented nginx setup.
 const DefaultDataRequestValues = 10_000
 
 // DefaultDataInFlight is the number of import requests in flight per destination when the step gives none
-// (config.sizes.maxInFlight): DHIS2 2.41/2.42 gain up to ≈1.8× at 4 parallel requests (PERFORMANCE.md rows 2, 6).
+// (config.sizes.maxInFlight): DHIS2 2.41/2.42 gain up to ≈1.8× at 4 parallel requests (docs/performance.md).
 const DefaultDataInFlight = 2
 
 // dataGzipRatio estimates the JSON size of a batch from its gzip payload: data value JSON compresses ≈8×
-// (PERFORMANCE.md row 15); an underestimate only makes requests smaller.
+// (docs/performance.md); an underestimate only makes requests smaller.
 const dataGzipRatio = 8
 
 // missingMetadataCodes are the data value conflicts that mean the destination lacks metadata the value refers
-// to (FACTS.md §4.5; DHIS2's ErrorCode.java): data set, org unit (E7603 at the set level, E7612 per value),
+// to (dhis2-core ErrorCode.java): data set, org unit (E7603 at the set level, E7612 per value),
 // data element, category option combo, attribute option combo.
 var missingMetadataCodes = map[string]string{
 	"E7600": "data set", "E7603": "org unit", "E7612": "org unit", "E7610": "data element",

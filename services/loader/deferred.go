@@ -84,7 +84,7 @@ var planIndex, classPlural = func() (map[string]int, map[string]string) {
 }()
 
 // referencedKlass finds the referenced type in an E5002 message, "Invalid reference [uid] (CategoryCombo) on
-// object …" (FACTS.md §3.4). The DHIS2 client's ObjectError does not carry errorKlass, so it is read here.
+// object …" (dhis2-core ErrorCode E5002). The DHIS2 client's ObjectError does not carry errorKlass, so it is read here.
 var referencedKlass = regexp.MustCompile(`^Invalid reference \[[^\]]*\] \((\w+)\)`)
 
 // laterType returns the plural of the type an E5002 error points to when that type comes later in the plan

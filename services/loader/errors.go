@@ -55,7 +55,7 @@ func (l *Loader) toStatus(ctx context.Context, rpc string, req request, err erro
 	case errors.Is(err, context.DeadlineExceeded):
 		return status.Error(codes.DeadlineExceeded, "request deadline exceeded")
 	}
-	l.log.ErrorContext(ctx, "loader failure", slog.String("rpc", rpc), slog.String("job", req.GetJobId()),
-		slog.String("step", req.GetStepId()), slog.String("error", err.Error()))
+	l.log.ErrorContext(ctx, "loader failure", slog.String("rpc", rpc), slog.String("job_id", req.GetJobId()),
+		slog.String("step_id", req.GetStepId()), slog.String("error", err.Error()))
 	return status.Error(codes.Internal, "internal error in the loader; the cause is in its log")
 }

@@ -13,7 +13,7 @@ import (
 )
 
 // MaxEventsPerRequest bounds a POST /api/tracker of events: tracker imports do best at 200–500 objects per
-// request (PERFORMANCE.md, tracker imports).
+// request (docs/performance.md).
 const MaxEventsPerRequest = 500
 
 // eventParams are the tracker import options of an events step: the step's import strategy and mode (VALIDATE

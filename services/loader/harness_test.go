@@ -82,7 +82,6 @@ type harness struct {
 	x        *extractor.Extractor
 	l        *loader.Loader
 	stopL    context.CancelFunc
-	clients  func() (*extractor.Clients, *loader.Clients)
 }
 
 type harnessOptions struct {

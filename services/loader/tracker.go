@@ -15,7 +15,7 @@ import (
 
 // MaxTrackedEntitiesPerRequest bounds a POST /api/tracker of nested tracked entities: each carries its
 // enrollments and events, so 100 entities already make a request of several hundred objects, within the
-// 200–500 objects per request tracker imports do best at (PERFORMANCE.md, tracker imports).
+// 200–500 objects per request tracker imports do best at (docs/performance.md).
 const MaxTrackedEntitiesPerRequest = 100
 
 // Batch resources of a tracker step (extractor.TrackedEntitiesResource, extractor.RelationshipsResource).
@@ -90,7 +90,7 @@ func (r *stepRun) importTracker(ctx context.Context, run []*held, complete bool)
 }
 
 // decodeTracker reads a batch's tracker objects and transforms them for the destination version (2.41+ keeps
-// attributes on the tracked entity only, FACTS.md §6.8).
+// attributes on the tracked entity only, release notes 2.41).
 func (r *stepRun) decodeTracker(h *held, kind dhis2.TrackerKind) ([]map[string]any, error) {
 	items, err := batch.Decode(h.batch.GetEncoding(), h.batch.GetPayload())
 	if err != nil || len(items) == 0 {

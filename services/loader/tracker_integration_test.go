@@ -79,7 +79,7 @@ func TestTrackerProgramDataSync(t *testing.T) {
 		}
 	}
 
-	// On 2.41 a tracked entity keeps its attributes, enrollments carry none (FACTS.md §6.8).
+	// On 2.41 a tracked entity keeps its attributes, enrollments carry none (release notes 2.41).
 	for raw, err := range r.dstCs["dst"].ExportTracker(context.Background(), dhis2.TrackedEntities,
 		dhis2.TrackerQuery{TrackedEntityType: personType(t, r), PageSize: 1, Fields: "*,enrollments[*]"}) {
 		if err != nil {

@@ -16,7 +16,7 @@ import (
 )
 
 // subJobKinds are the sub-jobs of each sync type, in the order they run: metadata first (critical), then
-// tracker, events and aggregate data (DESIGN.md §5).
+// tracker, events and aggregate data (docs/architecture.md).
 var subJobKinds = map[configv1.SyncType][]string{
 	configv1.SyncType_SYNC_TYPE_METADATA: {kindMetadata},
 	configv1.SyncType_SYNC_TYPE_DATA:     {kindAggregate},
@@ -63,6 +63,8 @@ type launch struct {
 	trigger    string
 	launchedBy string
 	retryOf    *jobRow
+	// note is logged first, before the launch line (automatic mode: what was detected at the source).
+	note string
 }
 
 // jobTree is a new top-level job with its sub-jobs and their steps, ready to insert.

@@ -7,13 +7,19 @@ import (
 	"github.com/dhis2sync/dhis2sync/services/internal/resource"
 )
 
-// planDataSteps lists the steps of an aggregate, events or tracker sub-job.
+// planDataSteps lists the steps of an aggregate, events or tracker sub-job. Each ends with a verify step over
+// what it copied: the extractor compares events, enrollments, tracked entities and relationships record by
+// record as it compares data values, so no sub-job claims a copy it has not proven.
 func planDataSteps(cfg *configv1.Config, kind string) []*stepRow {
 	if kind == kindAggregate {
 		return planAggregateSteps(cfg)
 	}
 	p, _ := json.Marshal(filterParams(cfg.GetFilters()))
-	return []*stepRow{{Name: kind, Kind: kind, Resources: dataResources[kind], Params: p}}
+	none, _ := json.Marshal(map[string]string{})
+	return []*stepRow{
+		{Name: kind, Kind: kind, Resources: dataResources[kind], Params: p},
+		{Name: "verify", Kind: kindVerify, Resources: dataResources[kind], Params: none},
+	}
 }
 
 // planAggregateSteps splits aggregate data into steps the extractor reads as chunks, then verifies them:

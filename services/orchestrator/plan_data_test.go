@@ -84,3 +84,14 @@ func TestAggregateStepsHaveDistinctWatermarks(t *testing.T) {
 		}
 	}
 }
+
+// Events and tracker sub-jobs end with a verify step over what they copied, as metadata and aggregate ones do.
+func TestEventAndTrackerSubJobsEndWithVerify(t *testing.T) {
+	for _, kind := range []string{kindEvents, kindTracker} {
+		steps := planDataSteps(&configv1.Config{}, kind)
+		last := steps[len(steps)-1]
+		if len(steps) != 2 || last.Kind != kindVerify || !slices.Equal(last.Resources, steps[0].Resources) {
+			t.Errorf("%s: steps %v, want the data step then a verify step over its resources", kind, steps)
+		}
+	}
+}

@@ -12,6 +12,7 @@ import (
 	extractorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/extractor/v1"
 	loaderv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/loader/v1"
 	orchestratorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/orchestrator/v1"
+	"github.com/dhis2sync/dhis2sync/services/internal/alert"
 	"github.com/dhis2sync/dhis2sync/services/platform/grpcx"
 	"github.com/dhis2sync/dhis2sync/services/platform/natsx"
 	"github.com/dhis2sync/dhis2sync/services/platform/pgdb"
@@ -69,16 +70,22 @@ func Run(ctx context.Context, set settings.Settings, log *slog.Logger) error {
 	}
 	defer ldrConn.Close()
 	extractor := extractorv1.NewExtractorServiceClient(extConn)
+	alerts, err := alert.SettingsFromEnv()
+	if err != nil {
+		return err
+	}
 	svc := New(Deps{
 		DB: db, NATS: nc, Config: configv1.NewConfigServiceClient(cfgConn),
 		Extractor: extractor, Loader: loaderv1.NewLoaderServiceClient(ldrConn),
 		Verifier: ExtractorVerifier{Client: extractor}, Log: log,
+		Probe: extractorv1.NewChangeProbeServiceClient(extConn), Alerts: &alert.Sender{Settings: alerts, Log: log},
 	}, opts)
 	if err := svc.Start(ctx); err != nil {
 		return fmt.Errorf("orchestrator: %w", err)
 	}
 	srv := grpcx.NewServer(log, id)
 	orchestratorv1.RegisterOrchestratorServiceServer(srv.Server, svc)
+	orchestratorv1.RegisterAutomationServiceServer(srv.Server, svc.Automation())
 	err = srv.Serve(ctx, settings.Addr(settings.Orchestrator), 5*time.Second)
 	svc.Wait()
 	return err

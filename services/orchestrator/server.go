@@ -129,6 +129,9 @@ func (s *Service) launch(ctx context.Context, configID string, l launch) (*orche
 	if by == "" {
 		by = strings.ToLower(root.Trigger) + " launch"
 	}
+	if l.note != "" {
+		s.info(ctx, root, "", "%s", l.note)
+	}
 	dry := ""
 	if root.DryRun {
 		dry = " (dry run: nothing is written, watermarks do not move)"

@@ -12,6 +12,7 @@ import (
 	extractorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/extractor/v1"
 	loaderv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/loader/v1"
 	orchestratorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/orchestrator/v1"
+	"github.com/dhis2sync/dhis2sync/services/internal/alert"
 	"github.com/dhis2sync/dhis2sync/services/platform/cancelreg"
 	"github.com/dhis2sync/dhis2sync/services/platform/natsx"
 )
@@ -25,7 +26,11 @@ type Deps struct {
 	Loader    loaderv1.LoaderServiceClient
 	// Verifier compares source and destination after a run; nil means the extractor cannot verify yet.
 	Verifier Verifier
-	Log      *slog.Logger
+	// Probe asks the source what changed, for automatic mode; nil disables the watcher.
+	Probe extractorv1.ChangeProbeServiceClient
+	// Alerts delivers alerts; nil sends none.
+	Alerts *alert.Sender
+	Log    *slog.Logger
 }
 
 // Service is the orchestrator: the gRPC API plus the background work (results, runners, resume, retries,
@@ -45,6 +50,8 @@ type Service struct {
 	jobs    cancelreg.Registry // the top-level jobs this process runs
 	waiters map[string]chan struct{}
 	wg      sync.WaitGroup
+
+	auto automation // watcher and alerts state (watch.go… files)
 }
 
 // New returns a Service; Start runs its background work.
@@ -75,7 +82,7 @@ func (s *Service) Start(ctx context.Context) error {
 	if s.opts.ScheduleRefresh > 0 {
 		s.goBackground(func() { s.scheduleLoop(ctx) })
 	}
-	return nil
+	return s.startAutomation(ctx)
 }
 
 // Wait blocks until the background work started by Start has stopped (after its context is done).

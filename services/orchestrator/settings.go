@@ -1,11 +1,9 @@
 package orchestrator
 
 import (
-	"fmt"
-	"os"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/dhis2sync/dhis2sync/services/platform/settings"
 )
 
 // Options tune the orchestrator. Zero values take the defaults of OptionsFromEnv.
@@ -35,43 +33,30 @@ type Options struct {
 	ScheduleRefresh time.Duration
 	// CallTimeout bounds each call to the config service, extractor and loader.
 	CallTimeout time.Duration
+	// Automation tunes automatic mode, the scheduler's clock and alerts (watch_options.go).
+	Automation AutomationOptions
 }
 
 // OptionsFromEnv reads DHIS2SYNC_STEP_TIMEOUT, DHIS2SYNC_STEP_REASSERT, DHIS2SYNC_RETRY_BASE and DHIS2SYNC_RETRY_MAX.
 func OptionsFromEnv() (Options, error) {
 	o := Options{ScheduleRefresh: time.Minute}
 	var err error
-	if o.StepTimeout, err = envDuration("DHIS2SYNC_STEP_TIMEOUT", 10*time.Minute); err != nil {
+	if o.StepTimeout, err = settings.Duration("DHIS2SYNC_STEP_TIMEOUT", 10*time.Minute); err != nil {
 		return o, err
 	}
-	if o.Reassert, err = envDuration("DHIS2SYNC_STEP_REASSERT", 30*time.Second); err != nil {
+	if o.Reassert, err = settings.Duration("DHIS2SYNC_STEP_REASSERT", 30*time.Second); err != nil {
 		return o, err
 	}
-	if o.RetryBase, err = envDuration("DHIS2SYNC_RETRY_BASE", time.Minute); err != nil {
+	if o.RetryBase, err = settings.Duration("DHIS2SYNC_RETRY_BASE", time.Minute); err != nil {
 		return o, err
 	}
-	if v := strings.TrimSpace(os.Getenv("DHIS2SYNC_RETRY_MAX")); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			return o, fmt.Errorf("DHIS2SYNC_RETRY_MAX must be a number of retries (0 or more), got %q", v)
-		}
-		o.RetryMax = n
-	} else {
-		o.RetryMax = 3
+	if o.RetryMax, err = settings.Int("DHIS2SYNC_RETRY_MAX", 3, 0); err != nil {
+		return o, err
+	}
+	if o.Automation, err = automationFromEnv(); err != nil {
+		return o, err
 	}
 	return o.withDefaults(), nil
-}
-
-func envDuration(name string, def time.Duration) (time.Duration, error) {
-	v := strings.TrimSpace(os.Getenv(name))
-	if v == "" {
-		return def, nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d <= 0 {
-		return 0, fmt.Errorf("%s must be a positive duration such as 10m, got %q", name, v)
-	}
-	return d, nil
 }
 
 func (o Options) withDefaults() Options {
@@ -89,6 +74,7 @@ func (o Options) withDefaults() Options {
 	def(&o.CancelGrace, 2*time.Second)
 	def(&o.WatchHeartbeat, 15*time.Second)
 	def(&o.CallTimeout, 15*time.Second)
+	o.Automation = o.Automation.withDefaults()
 	return o
 }
 

@@ -12,28 +12,21 @@ import (
 
 	authv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/auth/v1"
 	configv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/config/v1"
+	"github.com/dhis2sync/dhis2sync/services/config"
 )
 
 func (s *Server) listConfigs(w http.ResponseWriter, _ *http.Request, _ *authv1.User) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := &configv1.ListConfigsResponse{}
-	for _, c := range s.configs {
-		out.Configs = append(out.Configs, proto.CloneOf(c))
-	}
-	slices.SortFunc(out.Configs, func(a, b *configv1.Config) int { return strings.Compare(a.GetName(), b.GetName()) })
-	writeJSON(w, out)
+	writeJSON(w, &configv1.ListConfigsResponse{Configs: byName(s.configs)})
 }
 
 func (s *Server) getConfig(w http.ResponseWriter, r *http.Request, _ *authv1.User) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, ok := s.configs[r.PathValue("id")]
-	if !ok {
-		writeError(w, http.StatusNotFound, 5, "configuration not found")
-		return
+	if c, ok := lookup(w, s.configs, r.PathValue("id"), "configuration"); ok {
+		writeJSON(w, c)
 	}
-	writeJSON(w, c)
 }
 
 // checkConfig validates like the config service does and applies its defaults. Field paths mix
@@ -77,39 +70,35 @@ func (s *Server) checkConfig(c *configv1.Config) []violation {
 		}
 	}
 	slices.SortFunc(v, func(a, b violation) int { return strings.Compare(a.Field, b.Field) })
-	applyDefaults(c)
+	// The config service's own defaults, so the dashboard shows what the real gateway would answer.
+	d := config.WithDefaults(c)
+	proto.Reset(c)
+	proto.Merge(c, d)
 	return v
 }
 
-func applyDefaults(c *configv1.Config) {
-	if c.ImportStrategy == configv1.ImportStrategy_IMPORT_STRATEGY_UNSPECIFIED {
-		c.ImportStrategy = configv1.ImportStrategy_IMPORT_STRATEGY_CREATE_AND_UPDATE
-	}
-	if c.MergeMode == configv1.MergeMode_MERGE_MODE_UNSPECIFIED {
-		c.MergeMode = configv1.MergeMode_MERGE_MODE_REPLACE
-	}
-	if c.AtomicMode == configv1.AtomicMode_ATOMIC_MODE_UNSPECIFIED {
-		c.AtomicMode = configv1.AtomicMode_ATOMIC_MODE_NONE
-	}
-	if c.ExecutionMode == configv1.ExecutionMode_EXECUTION_MODE_UNSPECIFIED {
-		c.ExecutionMode = configv1.ExecutionMode_EXECUTION_MODE_MANUAL
-	}
-	if c.Schedule != nil && c.Schedule.TimeZone == "" {
-		c.Schedule.TimeZone = "UTC"
-	}
-}
-
-func (s *Server) createConfig(w http.ResponseWriter, r *http.Request, _ *authv1.User) {
+// readValidConfig reads a configuration and validates it like the config service; false when it has answered.
+func (s *Server) readValidConfig(w http.ResponseWriter, r *http.Request) (*configv1.Config, bool) {
 	c := &configv1.Config{}
 	if !readBody(w, r, c) {
-		return
+		return nil, false
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if v := s.checkConfig(c); len(v) > 0 {
 		writeInvalid(w, v)
+		return nil, false
+	}
+	return c, true
+}
+
+func (s *Server) createConfig(w http.ResponseWriter, r *http.Request, _ *authv1.User) {
+	c, ok := s.readValidConfig(w, r)
+	if !ok {
 		return
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	c.Id = s.newID("cfg")
 	c.CreateTime, c.UpdateTime = timestamppb.Now(), timestamppb.Now()
 	s.configs[c.Id] = c
@@ -117,17 +106,9 @@ func (s *Server) createConfig(w http.ResponseWriter, r *http.Request, _ *authv1.
 }
 
 func (s *Server) validateConfig(w http.ResponseWriter, r *http.Request, _ *authv1.User) {
-	c := &configv1.Config{}
-	if !readBody(w, r, c) {
-		return
+	if c, ok := s.readValidConfig(w, r); ok {
+		writeJSON(w, &configv1.ValidateConfigResponse{Config: c})
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if v := s.checkConfig(c); len(v) > 0 {
-		writeInvalid(w, v)
-		return
-	}
-	writeJSON(w, &configv1.ValidateConfigResponse{Config: c})
 }
 
 func (s *Server) updateConfig(w http.ResponseWriter, r *http.Request, _ *authv1.User) {
@@ -137,9 +118,8 @@ func (s *Server) updateConfig(w http.ResponseWriter, r *http.Request, _ *authv1.
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cur, ok := s.configs[r.PathValue("id")]
+	cur, ok := lookup(w, s.configs, r.PathValue("id"), "configuration")
 	if !ok {
-		writeError(w, http.StatusNotFound, 5, "configuration not found")
 		return
 	}
 	if v := s.checkConfig(c); len(v) > 0 {
@@ -155,8 +135,7 @@ func (s *Server) deleteConfig(w http.ResponseWriter, r *http.Request, _ *authv1.
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	id := r.PathValue("id")
-	if _, ok := s.configs[id]; !ok {
-		writeError(w, http.StatusNotFound, 5, "configuration not found")
+	if _, ok := lookup(w, s.configs, id, "configuration"); !ok {
 		return
 	}
 	delete(s.configs, id)

@@ -3,7 +3,6 @@ package gatewaytest
 import (
 	"fmt"
 	"net/http"
-	"slices"
 	"strings"
 	"time"
 
@@ -17,23 +16,15 @@ import (
 func (s *Server) listInstances(w http.ResponseWriter, _ *http.Request, _ *authv1.User) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := &instancev1.ListInstancesResponse{}
-	for _, in := range s.instances {
-		out.Instances = append(out.Instances, proto.CloneOf(in))
-	}
-	slices.SortFunc(out.Instances, func(a, b *instancev1.Instance) int { return strings.Compare(a.GetName(), b.GetName()) })
-	writeJSON(w, out)
+	writeJSON(w, &instancev1.ListInstancesResponse{Instances: byName(s.instances)})
 }
 
 func (s *Server) getInstance(w http.ResponseWriter, r *http.Request, _ *authv1.User) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	in, ok := s.instances[r.PathValue("id")]
-	if !ok {
-		writeError(w, http.StatusNotFound, 5, "instance not found")
-		return
+	if in, ok := lookup(w, s.instances, r.PathValue("id"), "instance"); ok {
+		writeJSON(w, in)
 	}
-	writeJSON(w, in)
 }
 
 func validateInstance(name, baseURL string, hasSecret bool) []violation {
@@ -84,9 +75,8 @@ func (s *Server) updateInstance(w http.ResponseWriter, r *http.Request, _ *authv
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cur, ok := s.instances[r.PathValue("id")]
+	cur, ok := lookup(w, s.instances, r.PathValue("id"), "instance")
 	if !ok {
-		writeError(w, http.StatusNotFound, 5, "instance not found")
 		return
 	}
 	in := proto.CloneOf(cur)
@@ -133,8 +123,7 @@ func (s *Server) deleteInstance(w http.ResponseWriter, r *http.Request, _ *authv
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	id := r.PathValue("id")
-	if _, ok := s.instances[id]; !ok {
-		writeError(w, http.StatusNotFound, 5, "instance not found")
+	if _, ok := lookup(w, s.instances, id, "instance"); !ok {
 		return
 	}
 	delete(s.instances, id)
@@ -151,9 +140,8 @@ func (s *Server) testInstance(w http.ResponseWriter, r *http.Request, _ *authv1.
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	in, ok := s.instances[id]
+	in, ok := lookup(w, s.instances, id, "instance")
 	if !ok {
-		writeError(w, http.StatusNotFound, 5, "instance not found")
 		return
 	}
 	now := time.Now().UTC()

@@ -97,9 +97,8 @@ func (s *Server) launchConfig(w http.ResponseWriter, r *http.Request, u *authv1.
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, ok := s.configs[id]
+	c, ok := lookup(w, s.configs, id, "configuration")
 	if !ok {
-		writeError(w, http.StatusNotFound, 5, "configuration not found")
 		return
 	}
 	allowed := subTypes[c.GetSyncType()]
@@ -262,21 +261,17 @@ func (s *Server) sendLocked(js *jobState, ev *orchestratorv1.WatchJobResponse) {
 func (s *Server) getJob(w http.ResponseWriter, r *http.Request, _ *authv1.User) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	js, ok := s.jobs[r.PathValue("id")]
-	if !ok {
-		writeError(w, http.StatusNotFound, 5, "job not found")
-		return
+	if js, ok := lookup(w, s.jobs, r.PathValue("id"), "job"); ok {
+		writeJSON(w, js.job)
 	}
-	writeJSON(w, js.job)
 }
 
 func (s *Server) jobAction(w http.ResponseWriter, r *http.Request, u *authv1.User) {
 	id, action, _ := strings.Cut(r.PathValue("id"), ":")
 	s.mu.Lock()
-	js, ok := s.jobs[id]
+	js, ok := lookup(w, s.jobs, id, "job")
 	if !ok {
 		s.mu.Unlock()
-		writeError(w, http.StatusNotFound, 5, "job not found")
 		return
 	}
 	st := js.job.GetStatus()
@@ -403,9 +398,8 @@ func (s *Server) jobLogs(w http.ResponseWriter, r *http.Request, _ *authv1.User)
 	afterSeq, _ := strconv.ParseInt(q.Get("afterSequence"), 10, 64)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	js, ok := s.jobs[r.PathValue("id")]
+	js, ok := lookup(w, s.jobs, r.PathValue("id"), "job")
 	if !ok {
-		writeError(w, http.StatusNotFound, 5, "job not found")
 		return
 	}
 	out := &orchestratorv1.ListJobLogsResponse{}
@@ -421,10 +415,9 @@ func (s *Server) jobLogs(w http.ResponseWriter, r *http.Request, _ *authv1.User)
 // first, until the job ends.
 func (s *Server) watchJob(w http.ResponseWriter, r *http.Request, _ *authv1.User) {
 	s.mu.Lock()
-	js, ok := s.jobs[r.PathValue("id")]
+	js, ok := lookup(w, s.jobs, r.PathValue("id"), "job")
 	if !ok {
 		s.mu.Unlock()
-		writeError(w, http.StatusNotFound, 5, "job not found")
 		return
 	}
 	first := []*orchestratorv1.WatchJobResponse{

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -54,6 +55,7 @@ type Server struct {
 	instances map[string]*instancev1.Instance
 	configs   map[string]*configv1.Config
 	jobs      map[string]*jobState
+	automatic map[string]*automationState
 	logSeq    int64
 	closed    chan struct{}
 	closeOnce sync.Once
@@ -134,6 +136,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("DELETE /api/v1/configs/{id}", s.authed(authv1.Role_ROLE_ADMIN, s.deleteConfig))
 	mux.HandleFunc("POST /api/v1/configs/{id}", s.authed(authv1.Role_ROLE_OPERATOR, s.launchConfig))
 
+	mux.HandleFunc("GET /api/v1/automation", s.authed(authv1.Role_ROLE_VIEWER, s.listAutomation))
 	mux.HandleFunc("GET /api/v1/jobs", s.authed(authv1.Role_ROLE_VIEWER, s.listJobs))
 	mux.HandleFunc("GET /api/v1/jobs/{id}", s.authed(authv1.Role_ROLE_VIEWER, s.getJob))
 	mux.HandleFunc("POST /api/v1/jobs/{id}", s.authed(authv1.Role_ROLE_OPERATOR, s.jobAction))
@@ -150,8 +153,6 @@ func (s *Server) routes() http.Handler {
 		mux.ServeHTTP(w, r)
 	})
 }
-
-type ctxUser struct{}
 
 // authed checks the bearer token and that the user's role is at least min.
 func (s *Server) authed(min authv1.Role, h func(http.ResponseWriter, *http.Request, *authv1.User)) http.HandlerFunc {
@@ -253,4 +254,28 @@ func writeError(w http.ResponseWriter, status, code int, msg string, violations 
 
 func writeInvalid(w http.ResponseWriter, violations []violation) {
 	writeError(w, http.StatusBadRequest, 3, "invalid argument: "+violations[0].Field+": "+violations[0].Description, violations...)
+}
+
+type named interface {
+	proto.Message
+	GetName() string
+}
+
+// byName returns copies of the objects ordered by name, as the real services list them.
+func byName[M named](objects map[string]M) []M {
+	out := make([]M, 0, len(objects))
+	for _, o := range objects {
+		out = append(out, proto.CloneOf(o))
+	}
+	slices.SortFunc(out, func(a, b M) int { return strings.Compare(a.GetName(), b.GetName()) })
+	return out
+}
+
+// lookup returns the object with the id, or answers 404 ("<what> not found") and returns false.
+func lookup[V any](w http.ResponseWriter, objects map[string]V, id, what string) (V, bool) {
+	v, ok := objects[id]
+	if !ok {
+		writeError(w, http.StatusNotFound, 5, what+" not found")
+	}
+	return v, ok
 }

@@ -11,6 +11,9 @@ import (
 	"os/signal"
 	"syscall"
 	"time"
+
+	"github.com/dhis2sync/dhis2sync/services/platform/logging"
+	env "github.com/dhis2sync/dhis2sync/services/platform/settings"
 )
 
 func main() {
@@ -31,13 +34,8 @@ func main() {
 }
 
 func newLogger() *slog.Logger {
-	level := slog.LevelInfo
-	_ = level.UnmarshalText([]byte(os.Getenv("LOG_LEVEL")))
-	opts := &slog.HandlerOptions{Level: level}
-	if os.Getenv("LOG_FORMAT") == "text" {
-		return slog.New(slog.NewTextHandler(os.Stderr, opts))
-	}
-	return slog.New(slog.NewJSONHandler(os.Stderr, opts))
+	level, format := env.Log()
+	return logging.New(os.Stderr, level, format, "dhis2sim")
 }
 
 func serve(ctx context.Context, addr string, h http.Handler, log *slog.Logger) error {

@@ -11,16 +11,22 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dhis2sync/dhis2sync/proto/apiclient"
 	configv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/config/v1"
 	instancev1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/instance/v1"
 	orchestratorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/orchestrator/v1"
-	"github.com/dhis2sync/dhis2sync/services/internal/apiclient"
+	"github.com/dhis2sync/dhis2sync/services/platform/settings"
 )
 
 func main() {
-	gateway := flag.String("gateway", envOr("DHIS2SYNC_GATEWAY_URL", "http://127.0.0.1:8080"), "gateway URL")
-	user := flag.String("user", envOr("DHIS2SYNC_ADMIN_USER", "admin"), "platform user")
-	password := flag.String("password", os.Getenv("DHIS2SYNC_ADMIN_PASSWORD"), "platform password")
+	env, err := settings.Load()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "demo:", err)
+		os.Exit(2)
+	}
+	gateway := flag.String("gateway", env.GatewayURL, "gateway URL")
+	user := flag.String("user", env.AdminUser, "platform user")
+	password := flag.String("password", env.AdminPassword, "platform password")
 	source := flag.String("source", "http://127.0.0.1:8081", "source DHIS2 base URL")
 	dest := flag.String("destination", "http://127.0.0.1:8082", "destination DHIS2 base URL")
 	syncType := flag.String("type", "SYNC_TYPE_COMPLETE", "sync type of the demo configuration (default: metadata, then tracker, events and aggregate data)")
@@ -35,8 +41,8 @@ func main() {
 }
 
 func run(ctx context.Context, gateway, user, password, sourceURL, destURL, syncType string) error {
-	c := apiclient.New(gateway)
-	if err := c.Login(ctx, user, password); err != nil {
+	c, err := apiclient.New(gateway, nil).SignIn(ctx, user, password)
+	if err != nil {
 		return fmt.Errorf("sign in to %s as %s: %w", gateway, user, err)
 	}
 	src, err := ensureInstance(ctx, c, "Demo source (national)", sourceURL, true, false)
@@ -48,7 +54,7 @@ func run(ctx context.Context, gateway, user, password, sourceURL, destURL, syncT
 		return err
 	}
 	for _, in := range []*instancev1.Instance{src, dst} {
-		res, err := c.TestConnection(ctx, in.GetId())
+		res, err := c.TestInstance(ctx, in.GetId())
 		if err != nil {
 			return fmt.Errorf("test %s: %w", in.GetName(), err)
 		}
@@ -72,7 +78,7 @@ func run(ctx context.Context, gateway, user, password, sourceURL, destURL, syncT
 		return fmt.Errorf("create configuration: %w", err)
 	}
 	fmt.Printf("  configuration %q created\n", cfg.GetName())
-	job, err := c.Launch(ctx, cfg.GetId(), false)
+	job, err := c.LaunchConfig(ctx, &orchestratorv1.LaunchConfigRequest{ConfigId: cfg.GetId(), DryRun: false})
 	if err != nil {
 		return fmt.Errorf("launch: %w", err)
 	}
@@ -121,11 +127,4 @@ func ensureInstance(ctx context.Context, c *apiclient.Client, name, baseURL stri
 		return nil, fmt.Errorf("register %s: %w", name, err)
 	}
 	return in, nil
-}
-
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
 }

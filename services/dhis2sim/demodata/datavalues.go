@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// DataValue is one aggregate data value in the JSON shape of /api/dataValueSets (FACTS §4.2).
+// DataValue is one aggregate data value in the JSON shape of /api/dataValueSets (docs.dhis2.org data.md; dhis2-core DefaultDataValueSetService).
 type DataValue struct {
 	DataElement          string `json:"dataElement"`
 	Period               string `json:"period"`

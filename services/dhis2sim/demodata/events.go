@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// Event is an event in the JSON shape of the 2.41 tracker API (/api/tracker/events, FACTS §6.8). Events of
+// Event is an event in the JSON shape of the 2.41 tracker API (/api/tracker/events, docs.dhis2.org 2.38 new-tracker.md; release notes 2.41). Events of
 // the event programme have no enrollment and no tracked entity.
 type Event struct {
 	Event                string           `json:"event"`

@@ -27,7 +27,7 @@ func TestParseSeed(t *testing.T) {
 	if got := ParseSeed("42"); got != 42 {
 		t.Errorf("ParseSeed(42) = %d", got)
 	}
-	if ParseSeed("demo") != ParseSeed("demo") || ParseSeed("demo") == ParseSeed("demo2") {
+	if a, b := ParseSeed("demo"), ParseSeed("demo"); a != b || a == ParseSeed("demo2") {
 		t.Error("ParseSeed of words is not a stable, distinguishing hash")
 	}
 }

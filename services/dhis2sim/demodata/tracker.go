@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// TrackedEntity is a tracked entity in the nested JSON shape of the 2.41 tracker API (FACTS §6.8), with its
+// TrackedEntity is a tracked entity in the nested JSON shape of the 2.41 tracker API (docs.dhis2.org 2.38 new-tracker.md; release notes 2.41), with its
 // enrollments and their events.
 type TrackedEntity struct {
 	TrackedEntity     string       `json:"trackedEntity"`

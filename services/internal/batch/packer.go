@@ -2,7 +2,7 @@ package batch
 
 import "encoding/json"
 
-// DefaultMaxRawBytes bounds the uncompressed JSON of one batch. Metadata JSON compresses 5–15× (PERFORMANCE.md
+// DefaultMaxRawBytes bounds the uncompressed JSON of one batch. Metadata JSON compresses 5–15× (docs/performance.md
 // row 15), so 2 MB raw stays far below MaxMessageBytes; Packer.Encode splits what does not.
 const DefaultMaxRawBytes = 2 << 20
 

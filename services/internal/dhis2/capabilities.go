@@ -2,8 +2,9 @@ package dhis2
 
 // This file is the version table: every behaviour that differs between DHIS2
 // releases is a row here, keyed by the first version that has it and, where
-// it went away, the first version that no longer has it. Sources are the
-// sections of FACTS.md (DHIS2 Web API facts) cited beside each row.
+// it went away, the first version that no longer has it. What each feature
+// means and its DHIS2 source are in featureNotes (versions_doc.go), printed
+// as docs/dhis2-versions.md.
 
 // span is a half-open version interval [since, until). A zero until means
 // "still present".
@@ -27,53 +28,53 @@ type Feature string
 
 const (
 	// FeatureWrappedImportReports: unversioned imports answer with a WebMessage
-	// whose "response" holds the report, and report errors come with HTTP 409 (§3.3, §4.6).
+	// whose "response" holds the report, and report errors come with HTTP 409.
 	FeatureWrappedImportReports Feature = "wrapped-import-reports"
-	// FeatureDetailedImportConflicts: ImportConflict has errorCode, objects, property, indexes (§4.5).
+	// FeatureDetailedImportConflicts: ImportConflict has errorCode, objects, property, indexes.
 	FeatureDetailedImportConflicts Feature = "detailed-import-conflicts"
-	// FeatureRejectedIndexes: ImportSummary lists rejectedIndexes (§4.4).
+	// FeatureRejectedIndexes: ImportSummary lists rejectedIndexes.
 	FeatureRejectedIndexes Feature = "rejected-indexes"
-	// FeatureTrackerPagerObject: tracker exports carry a "pager" object and plural list keys (§6.6).
+	// FeatureTrackerPagerObject: tracker exports carry a "pager" object and plural list keys.
 	FeatureTrackerPagerObject Feature = "tracker-pager-object"
-	// FeatureTrackerFlatPager: tracker exports carry page/pageSize at the root (§6.5, §6.6).
+	// FeatureTrackerFlatPager: tracker exports carry page/pageSize at the root.
 	FeatureTrackerFlatPager Feature = "tracker-flat-pager"
-	// FeatureTrackerInstancesKey: tracker export lists are under "instances" (§6.5).
+	// FeatureTrackerInstancesKey: tracker export lists are under "instances".
 	FeatureTrackerInstancesKey Feature = "tracker-instances-key"
-	// FeatureTrackerSkipPaging: skipPaging=true disables tracker paging; later paging=false (§6.6, §6.7).
+	// FeatureTrackerSkipPaging: skipPaging=true disables tracker paging; later paging=false.
 	FeatureTrackerSkipPaging Feature = "tracker-skip-paging"
-	// FeatureTrackerRenamedParams: orgUnits, orgUnitMode, trackedEntities, events, comma lists (§6.9).
+	// FeatureTrackerRenamedParams: orgUnits, orgUnitMode, trackedEntities, events, comma lists.
 	FeatureTrackerRenamedParams Feature = "tracker-renamed-params"
-	// FeatureTrackerReportTimings: tracker report has timingsStats (§6.3).
+	// FeatureTrackerReportTimings: tracker report has timingsStats.
 	FeatureTrackerReportTimings Feature = "tracker-report-timings"
-	// FeatureTrackerReportIndex: tracker objectReports carry index (§6.3).
+	// FeatureTrackerReportIndex: tracker objectReports carry index.
 	FeatureTrackerReportIndex Feature = "tracker-report-index"
-	// FeatureTrackerBundleStatus: tracker bundleReport has status (§6.3).
+	// FeatureTrackerBundleStatus: tracker bundleReport has status.
 	FeatureTrackerBundleStatus Feature = "tracker-bundle-status"
-	// FeatureTrackerBadRequest400: tracker request validation errors use 400 instead of 409 (§6.3).
+	// FeatureTrackerBadRequest400: tracker request validation errors use 400 instead of 409.
 	FeatureTrackerBadRequest400 Feature = "tracker-bad-request-400"
-	// FeatureEnrollmentAttributes: enrollments may carry their own attributes (§6.8).
+	// FeatureEnrollmentAttributes: enrollments may carry their own attributes.
 	FeatureEnrollmentAttributes Feature = "enrollment-attributes"
-	// FeatureLegacyTracker: /api/events, /api/trackedEntityInstances, /api/enrollments exist (§5.1).
+	// FeatureLegacyTracker: /api/events, /api/trackedEntityInstances, /api/enrollments exist.
 	FeatureLegacyTracker Feature = "legacy-tracker"
-	// FeatureLegacySharing: publicAccess/userAccesses/userGroupAccesses are returned (§7, 2.41).
+	// FeatureLegacySharing: publicAccess/userAccesses/userGroupAccesses are returned (2.41).
 	FeatureLegacySharing Feature = "legacy-sharing"
-	// FeatureSharingObject: the "sharing" object exists (§7, 2.36).
+	// FeatureSharingObject: the "sharing" object exists (2.36).
 	FeatureSharingObject Feature = "sharing-object"
-	// FeatureUserRolesTopLevel: users carry username and userRoles at the top level (§7, 2.38).
+	// FeatureUserRolesTopLevel: users carry username and userRoles at the top level (2.38).
 	FeatureUserRolesTopLevel Feature = "user-roles-top-level"
-	// FeatureUserCredentials: users accept the nested userCredentials object (§7, 2.42).
+	// FeatureUserCredentials: users accept the nested userCredentials object (2.42).
 	FeatureUserCredentials Feature = "user-credentials"
-	// FeaturePersonalAccessTokens: "Authorization: ApiToken d2pat_…" works (§8.2).
+	// FeaturePersonalAccessTokens: "Authorization: ApiToken d2pat_…" works.
 	FeaturePersonalAccessTokens Feature = "personal-access-tokens"
-	// FeatureMetadataXML: metadata import and export accept XML (§2.9).
+	// FeatureMetadataXML: metadata import and export accept XML.
 	FeatureMetadataXML Feature = "metadata-xml"
-	// FeatureProgramStageProgramRequired: programStages must name their program (§7, 2.38).
+	// FeatureProgramStageProgramRequired: programStages must name their program (2.38).
 	FeatureProgramStageProgramRequired Feature = "program-stage-program-required"
-	// FeatureAPILogin: POST /api/auth/login replaces the form login (§8.4).
+	// FeatureAPILogin: POST /api/auth/login replaces the form login.
 	FeatureAPILogin Feature = "api-login"
-	// FeatureEventChartsExported: eventCharts/eventReports appear in /api/metadata exports (§7, 2.39.6, 2.40.4, 2.41.1).
+	// FeatureEventChartsExported: eventCharts/eventReports appear in /api/metadata exports (2.39.6, 2.40.4, 2.41.1).
 	FeatureEventChartsExported Feature = "event-charts-exported"
-	// FeatureSystemInfoFields: /api/system/info accepts ?fields= (§1.3).
+	// FeatureSystemInfoFields: /api/system/info accepts ?fields=.
 	FeatureSystemInfoFields Feature = "system-info-fields"
 	// FeatureTrackedEntityOrgUnitRequired: a tracked-entity export needs org units or ouMode
 	// ACCESSIBLE/CAPTURE/ALL, else 409 "At least one organisation unit must be specified"
@@ -84,9 +85,24 @@ const (
 	// 2.41, deprecated there); 2.41+ reads "trackedEntity" (rel:2.41, rel:2.42).
 	FeatureRelationshipsTeiParam Feature = "relationships-tei-param"
 	// FeatureEventVisualizationsOnly: event charts and reports are synced as
-	// eventVisualizations; older targets get eventCharts/eventReports
-	// (§7 2.41; EyeSeeTea metadata-synchronization splits them for <2.41).
+	// eventVisualizations with the same UIDs, and dashboard items point at
+	// them as eventVisualization. DHIS2 2.38 moved both into the
+	// eventvisualization table (dhis2-core migration V2_38_12, which also
+	// rewrites dashboard items); the deprecated endpoints are views of it.
+	// Older targets get eventCharts/eventReports.
 	FeatureEventVisualizationsOnly Feature = "event-visualizations-only"
+	// FeatureRawPeriods: analytical objects store their periods as rawPeriods,
+	// a list of RelativePeriodEnum names and fixed period ids; relativePeriods
+	// is derived on read and is no longer an owner property (JSONB migration
+	// V2_39_30 and later; /api/schemas of 2.40 and 2.41: rawPeriods owner,
+	// relativePeriods not).
+	FeatureRawPeriods Feature = "raw-periods"
+	// FeatureVisualizationAxes: a visualization's axis labels, ranges, base
+	// and target lines live only in axes[] (AxisV2); the flat fields
+	// (rangeAxisLabel, domainAxisLabel, …) are derived on read and are no
+	// longer owner properties (/api/schemas 2.36 vs 2.37; dhis2-core
+	// CompatibilityGuard).
+	FeatureVisualizationAxes Feature = "visualization-axes"
 )
 
 // features is the table: when each behaviour is present.
@@ -119,12 +135,14 @@ var features = map[Feature][]span{
 	FeatureSystemInfoFields:             {from(42)},
 	FeatureTrackedEntityOrgUnitRequired: {before(41)},
 	FeatureRelationshipsTeiParam:        {before(41)},
-	FeatureEventVisualizationsOnly:      {from(41)},
+	FeatureEventVisualizationsOnly:      {from(38)},
+	FeatureRawPeriods:                   {from(39)},
+	FeatureVisualizationAxes:            {from(37)},
 }
 
 // resources lists the metadata and API collections whose existence depends on
-// the version (schema diffs of 2.36/2.37/2.40/2.41 in schemas/, plus FACTS §7
-// for 2.38, 2.39 and 2.42). Collections not listed exist in every version.
+// the version (schema diffs of 2.36/2.37/2.40/2.41 in schemas/, plus the release
+// notes of 2.38, 2.39 and 2.42). Collections not listed exist in every version.
 var resources = map[string][]span{
 	"charts":                              {before(37)},
 	"reportTables":                        {before(37)},
@@ -140,14 +158,14 @@ var resources = map[string][]span{
 	// exports. Listed as absent so that per-collection reads skip it.
 	"expressionDimensionItems": {},
 	"programStageWorkingLists": {from(40)},
-	// Legacy tracker endpoints, removed in 2.42 (§5.1).
+	// Legacy tracker endpoints, removed in 2.42.
 	"events":                 {before(42)},
 	"trackedEntityInstances": {before(42)},
 	"enrollments":            {before(42)},
 	"relationships":          {before(42)},
 }
 
-// defaultAPIVersions is DhisApiVersion.DEFAULT per release (§3.3).
+// defaultAPIVersions is DhisApiVersion.DEFAULT per release.
 var defaultAPIVersions = map[int]int{36: 36, 37: 37, 38: 38, 39: 39, 40: 41, 41: 41, 42: 41}
 
 func has(f Feature, v Version) bool {
@@ -268,7 +286,7 @@ func (c Capabilities) TrackerNoPagingParam() (string, string) {
 }
 
 // TrackerParam maps a tracker export parameter to this version's name
-// (2.41 renamed ouMode, orgUnit, trackedEntity, event and friends; §6.9).
+// (2.41 renamed ouMode, orgUnit, trackedEntity, event and friends).
 func (c Capabilities) TrackerParam(name string) string {
 	if !c.Has(FeatureTrackerRenamedParams) {
 		if old, ok := trackerParamsBefore241[name]; ok {

@@ -97,7 +97,7 @@ type Options struct {
 	// MaxConcurrent limits requests in flight to this instance (until the
 	// response starts, for streamed reads), shared like RatePerSecond; the
 	// first Client of an instance fixes it. Default 4, where DHIS2 2.41/2.42
-	// stop scaling (PERFORMANCE.md row 6).
+	// stop scaling (docs/performance.md).
 	MaxConcurrent int
 	Timeouts      Timeouts
 	Retry         RetryPolicy

@@ -52,12 +52,9 @@ func (d *dataValueDecoder) document(fn func(DataValue) error) error {
 // object reads members until '}' (the '{' is consumed), calling member with
 // the decoder positioned at each value.
 func (d *dataValueDecoder) object(member func(key []byte) error) error {
-	c, err := d.next()
-	if err != nil {
+	c, done, err := d.first('}')
+	if done || err != nil {
 		return err
-	}
-	if c == '}' {
-		return nil
 	}
 	for {
 		if c != '"' {
@@ -76,20 +73,34 @@ func (d *dataValueDecoder) object(member func(key []byte) error) error {
 		if err := member(key); err != nil {
 			return err
 		}
-		if c, err = d.next(); err != nil {
+		var done bool
+		if c, done, err = d.more('}', "expected , or } in an object"); done || err != nil {
 			return err
 		}
-		switch c {
-		case '}':
-			return nil
-		case ',':
-			if c, err = d.next(); err != nil {
-				return err
-			}
-		default:
-			return d.syntax("expected , or } in an object")
-		}
 	}
+}
+
+// first reads the first byte after an opening delimiter: done when it is the closing one (an empty object or
+// array).
+func (d *dataValueDecoder) first(closing byte) (c byte, done bool, err error) {
+	c, err = d.next()
+	return c, err == nil && c == closing, err
+}
+
+// more reads what follows a member or an element: done at the closing byte, otherwise a comma and then the
+// first byte of the next member or element, which it returns.
+func (d *dataValueDecoder) more(closing byte, msg string) (c byte, done bool, err error) {
+	if c, err = d.next(); err != nil {
+		return 0, false, err
+	}
+	switch c {
+	case closing:
+		return c, true, nil
+	case ',':
+		c, err = d.next()
+		return c, false, err
+	}
+	return c, false, d.syntax(msg)
 }
 
 func (d *dataValueDecoder) values(fn func(DataValue) error) error {
@@ -103,11 +114,9 @@ func (d *dataValueDecoder) values(fn func(DataValue) error) error {
 	if c != '[' {
 		return d.syntax("dataValues is not an array")
 	}
-	if c, err = d.next(); err != nil {
+	c, done, err := d.first(']')
+	if done || err != nil {
 		return err
-	}
-	if c == ']' {
-		return nil
 	}
 	for {
 		if c != '{' {
@@ -120,18 +129,9 @@ func (d *dataValueDecoder) values(fn func(DataValue) error) error {
 		if err := fn(dv); err != nil {
 			return err
 		}
-		if c, err = d.next(); err != nil {
+		var done bool
+		if c, done, err = d.more(']', "expected , or ] in dataValues"); done || err != nil {
 			return err
-		}
-		switch c {
-		case ']':
-			return nil
-		case ',':
-			if c, err = d.next(); err != nil {
-				return err
-			}
-		default:
-			return d.syntax("expected , or ] in dataValues")
 		}
 	}
 }
@@ -412,31 +412,13 @@ func (d *dataValueDecoder) skipFrom(c byte) error {
 	case '{':
 		return d.object(func([]byte) error { return d.skip() })
 	case '[':
-		c, err := d.next()
-		if err != nil {
-			return err
-		}
-		if c == ']' {
-			return nil
-		}
-		for {
-			if err := d.skipFrom(c); err != nil {
-				return err
-			}
-			if c, err = d.next(); err != nil {
-				return err
-			}
-			switch c {
-			case ']':
-				return nil
-			case ',':
-				if c, err = d.next(); err != nil {
-					return err
-				}
-			default:
-				return d.syntax("expected , or ] in an array")
+		c, done, err := d.first(']')
+		for !done && err == nil {
+			if err = d.skipFrom(c); err == nil {
+				c, done, err = d.more(']', "expected , or ] in an array")
 			}
 		}
+		return err
 	}
 	return d.literal(c, nil)
 }

@@ -7,7 +7,7 @@ import (
 )
 
 // DataValue is one aggregate value with the keys of the dataValueSets JSON
-// (FACTS §4.2). Deleted is set only with includeDeleted.
+// (docs.dhis2.org data.md; dhis2-core DefaultDataValueSetService). Deleted is set only with includeDeleted.
 type DataValue struct {
 	DataElement          string `json:"dataElement"`
 	Period               string `json:"period"`
@@ -23,7 +23,7 @@ type DataValue struct {
 	Deleted              bool   `json:"deleted,omitempty"`
 }
 
-// DataValueQuery selects data values (FACTS §4.1). DHIS2 needs a data set or
+// DataValueQuery selects data values (docs.dhis2.org data.md; dhis2-core DefaultDataValueSetService). DHIS2 needs a data set or
 // data element group, a period window (Periods, StartDate+EndDate,
 // LastUpdated or LastUpdatedDuration) and org units or org unit groups.
 type DataValueQuery struct {

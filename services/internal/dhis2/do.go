@@ -64,6 +64,20 @@ func (r *response) Close() { r.close() }
 var errCallTimeout = errors.New("call timed out")
 
 // do performs the request with rate limiting, retries and error mapping.
+// doRead is do followed by reading the whole body, for answers that are parsed at once (import reports).
+func (c *Client) doRead(ctx context.Context, r *request) (*response, []byte, error) {
+	resp, err := c.do(ctx, r)
+	if err != nil {
+		return nil, nil, err
+	}
+	data, err := io.ReadAll(resp.body)
+	resp.Close()
+	if err != nil {
+		return nil, nil, c.readError(r, resp, err)
+	}
+	return resp, data, nil
+}
+
 func (c *Client) do(ctx context.Context, r *request) (*response, error) {
 	attempts := 1
 	if r.idempotent {

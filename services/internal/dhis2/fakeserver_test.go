@@ -164,8 +164,7 @@ func (f *fakeDHIS2) serveDataElements(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, 200, body)
 }
 
-// serveTrackerExport answers with the paging shape of the version (FACTS
-// §6.5–6.7); no totals, as without totalPages=true.
+// serveTrackerExport answers with the paging shape of the version (dhis2-core PagingWrapper; tracker/view/Page); no totals, as without totalPages=true.
 func (f *fakeDHIS2) serveTrackerExport(w http.ResponseWriter, r *http.Request, kind TrackerKind) {
 	q := r.URL.Query()
 	page, _ := strconv.Atoi(q.Get("page"))
@@ -214,7 +213,7 @@ func metadataReport(withError bool) map[string]any {
 }
 
 // reply writes a report the way the version does: plain before 2.38,
-// WebMessage-wrapped (409 on errors) from 2.38 (FACTS §3.3, §4.6).
+// WebMessage-wrapped (409 on errors) from 2.38 (dhis2-core WebMessageControllerAdvice, DhisApiVersion; release notes 2.38).
 func (f *fakeDHIS2) reply(w http.ResponseWriter, responseType string, report map[string]any, failed bool) {
 	if !f.caps.ReportWrapped() {
 		if f.version.Minor == 37 {
@@ -282,7 +281,7 @@ func trackerReport(withError bool) map[string]any {
 }
 
 // serveTrackerImport: sync answers are plain reports in every version, 409
-// on ERROR (FACTS §6.2).
+// on ERROR (docs.dhis2.org tracker.md; dhis2-core TrackerImportController).
 func (f *fakeDHIS2) serveTrackerImport(w http.ResponseWriter, r *http.Request) {
 	if r.URL.Query().Get("async") != "false" {
 		writeJSON(w, 200, map[string]any{"httpStatus": "OK", "httpStatusCode": 200, "status": "OK", "message": "Tracker job added",

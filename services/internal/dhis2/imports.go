@@ -16,7 +16,7 @@ import (
 // gzipMinSize is the body size from which compression pays off.
 const gzipMinSize = 1 << 10
 
-// MetadataImportParams are the POST /api/metadata parameters (FACTS §3.1).
+// MetadataImportParams are the POST /api/metadata parameters (dhis2-core MetadataImportExportController and feedback/ImportReport).
 // Empty fields keep DHIS2's defaults.
 type MetadataImportParams struct {
 	ImportMode       string // COMMIT | VALIDATE
@@ -70,7 +70,7 @@ func (c *Client) ImportMetadata(ctx context.Context, payload any, p MetadataImpo
 	})
 }
 
-// DataValueImportParams are the POST /api/dataValueSets parameters (FACTS §4.3).
+// DataValueImportParams are the POST /api/dataValueSets parameters (docs.dhis2.org data.md; dhis2-core DefaultDataValueSetService).
 type DataValueImportParams struct {
 	ImportStrategy      string // CREATE | UPDATE | CREATE_AND_UPDATE | DELETE
 	DryRun              bool
@@ -110,7 +110,7 @@ func (c *Client) ImportDataValues(ctx context.Context, payload any, p DataValueI
 	})
 }
 
-// TrackerImportParams are the POST /api/tracker parameters (FACTS §6.1).
+// TrackerImportParams are the POST /api/tracker parameters (docs.dhis2.org tracker.md; dhis2-core TrackerImportController).
 type TrackerImportParams struct {
 	ImportMode                                             string // COMMIT | VALIDATE
 	ImportStrategy                                         string // CREATE_AND_UPDATE | CREATE | UPDATE | DELETE
@@ -172,14 +172,9 @@ func (c *Client) importPayload(ctx context.Context, s importSpec) (*ImportResult
 	}
 	r := &request{op: s.op, method: "POST", path: s.path, query: s.query, body: body, class: classImport,
 		idempotent: s.idempotent, reportStatuses: []int{400, 409, 422}}
-	resp, err := c.do(ctx, r)
+	resp, data, err := c.doRead(ctx, r)
 	if err != nil {
 		return nil, err
-	}
-	data, err := io.ReadAll(resp.body)
-	resp.Close()
-	if err != nil {
-		return nil, c.readError(r, resp, err)
 	}
 	if s.async && resp.status < 300 {
 		job, jerr := parseAsyncJob(data)

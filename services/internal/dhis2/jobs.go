@@ -3,7 +3,6 @@ package dhis2
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/url"
 	"strings"
 	"time"
@@ -34,7 +33,7 @@ func jobDone(ns []notification) (done, failed bool, last string) {
 }
 
 // waitTask polls /api/system/tasks/{type}/{id} until the job completed,
-// then reads /api/system/taskSummaries/{type}/{id} (FACTS §3.6, §4.7).
+// then reads /api/system/taskSummaries/{type}/{id} (docs.dhis2.org maintenance.md, system tasks).
 func (c *Client) waitTask(ctx context.Context, op string, job asyncJob) (*ImportResult, error) {
 	tasks := "system/tasks/" + url.PathEscape(job.JobType) + "/" + url.PathEscape(job.ID)
 	if err := c.pollUntilDone(ctx, op, tasks, job); err != nil {
@@ -45,7 +44,7 @@ func (c *Client) waitTask(ctx context.Context, op string, job asyncJob) (*Import
 }
 
 // waitTrackerJob polls /api/tracker/jobs/{id} until done, then reads
-// /api/tracker/jobs/{id}/report (FACTS §6.2).
+// /api/tracker/jobs/{id}/report (docs.dhis2.org tracker.md; dhis2-core TrackerImportController).
 func (c *Client) waitTrackerJob(ctx context.Context, op string, job asyncJob, reportMode string) (*ImportResult, error) {
 	path := "tracker/jobs/" + url.PathEscape(job.ID)
 	if err := c.pollUntilDone(ctx, op, path, job); err != nil {
@@ -103,14 +102,9 @@ func (c *Client) jobTimeout(op string, job asyncJob, err error) error {
 
 func (c *Client) fetchReport(ctx context.Context, op, path string, q url.Values, job asyncJob) (*ImportResult, error) {
 	r := &request{op: op + ": read job report " + job.ID, method: "GET", path: path, query: q, class: classShort, idempotent: true}
-	resp, err := c.do(ctx, r)
+	resp, data, err := c.doRead(ctx, r)
 	if err != nil {
 		return nil, err
-	}
-	data, err := io.ReadAll(resp.body)
-	resp.Close()
-	if err != nil {
-		return nil, c.readError(r, resp, err)
 	}
 	trimmed := strings.TrimSpace(string(data))
 	if trimmed == "" || trimmed == "null" || trimmed == "{}" {

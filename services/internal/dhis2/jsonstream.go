@@ -30,30 +30,9 @@ func walkObject(dec *json.Decoder, visit func(key string) error) error {
 	return expectDelim(dec, '}')
 }
 
-// forEachElement reads one JSON array and calls each for every element with
-// the decoder positioned at it; each must consume exactly that element.
-// A null array is treated as empty.
-func forEachElement(dec *json.Decoder, each func() error) error {
-	tok, err := dec.Token()
-	if err != nil {
-		return err
-	}
-	if tok == nil {
-		return nil
-	}
-	if d, ok := tok.(json.Delim); !ok || d != '[' {
-		return fmt.Errorf("expected an array, got %v", tok)
-	}
-	for dec.More() {
-		if err := each(); err != nil {
-			return err
-		}
-	}
-	return expectDelim(dec, ']')
-}
-
-// forEachElementOrSkip is forEachElement when the next value is an array;
-// any other value is consumed and skipped, and isArray is false.
+// forEachElementOrSkip reads one JSON array and calls each for every element
+// with the decoder positioned at it; each must consume exactly that element.
+// Any other value is consumed and skipped, and isArray is false.
 func forEachElementOrSkip(dec *json.Decoder, each func() error) (isArray bool, err error) {
 	tok, err := dec.Token()
 	if err != nil {

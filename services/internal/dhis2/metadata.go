@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-// ListQuery selects objects of one metadata collection (FACTS §2.1–2.4).
+// ListQuery selects objects of one metadata collection (docs.dhis2.org metadata.md).
 type ListQuery struct {
 	// Fields is the field filter, e.g. ":owner" or "id,name,dataSets[id]".
 	// Empty means DHIS2's default (id,displayName).
@@ -114,7 +114,7 @@ type TypeQuery struct {
 	Order   string   // "<plural>:order"
 }
 
-// MetadataQuery drives GET /api/metadata (FACTS §2.5).
+// MetadataQuery drives GET /api/metadata (docs.dhis2.org metadata.md).
 type MetadataQuery struct {
 	// Types selects collections; an empty map exports everything.
 	Types map[string]TypeQuery
@@ -199,7 +199,7 @@ func (c *Client) ExportMetadata(ctx context.Context, q MetadataQuery, fn func(pl
 	return nil
 }
 
-// DeletedObject is one entry of /api/deletedObjects (FACTS §2.8).
+// DeletedObject is one entry of /api/deletedObjects (docs.dhis2.org metadata.md).
 type DeletedObject struct {
 	Klass     string `json:"klass"` // short class name, e.g. DataElement
 	UID       string `json:"uid"`

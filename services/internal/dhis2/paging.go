@@ -10,8 +10,8 @@ import (
 )
 
 // pager is the union of DHIS2's paging shapes: the metadata "pager" object
-// (FACTS §2.2), the tracker root fields of 2.36–2.40 (§6.5) and the tracker
-// "pager" object of 2.41+ (§6.6, §6.7).
+// (docs.dhis2.org metadata.md), the tracker root fields of 2.36–2.40 (dhis2-core PagingWrapper; tracker/view/Page) and the tracker
+// "pager" object of 2.41+ (dhis2-core 2.41 tracker/view/Page).
 type pager struct {
 	Page      int    `json:"page"`
 	PageCount int    `json:"pageCount"`

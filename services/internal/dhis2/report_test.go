@@ -17,7 +17,7 @@ func readSample(t testing.TB, name string) []byte {
 	return b
 }
 
-// wrapped2_38 is FACTS §3.4: a 2.38+ 409 metadata report with an error.
+// wrapped2_38 is dhis2-core 2.38 WebMessageUtils#importReport: a 2.38+ 409 metadata report with an error.
 const wrapped238MetadataError = `{"httpStatus":"Conflict","httpStatusCode":409,"status":"WARNING","message":"One or more errors occurred, please see full details in import report.","response":{"responseType":"ImportReport","status":"ERROR","stats":{"created":0,"updated":0,"deleted":0,"ignored":1,"total":1},"typeReports":[{"klass":"org.hisp.dhis.dataelement.DataElement","stats":{"created":0,"updated":0,"deleted":0,"ignored":1,"total":1},"objectReports":[{"klass":"org.hisp.dhis.dataelement.DataElement","index":0,"uid":"deUid000001","errorReports":[{"message":"Invalid reference [ccMissing01] (CategoryCombo) on object DE A [deUid000001] (DataElement) for association ` + "`categoryCombo`" + `","mainKlass":"org.hisp.dhis.dataelement.DataElement","errorKlass":"org.hisp.dhis.category.CategoryCombo","errorProperty":"categoryCombo","errorCode":"E5002"}]}]}]}}`
 
 // wrappedConflictSummary is a 2.38+ 409 ImportSummary with the 2.37+

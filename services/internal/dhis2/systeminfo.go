@@ -9,7 +9,7 @@ import (
 )
 
 // SystemInfo is the part of /api/system/info that dhis2sync uses; Raw keeps
-// the whole answer (non-superusers get a reduced one, FACTS §1.3).
+// the whole answer (non-superusers get a reduced one, dhis2-core SystemController#getSystemInfo).
 type SystemInfo struct {
 	Version          Version
 	VersionString    string

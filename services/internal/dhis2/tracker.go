@@ -9,7 +9,7 @@ import (
 )
 
 // TrackerQuery selects tracker objects for export. Parameter names are the
-// 2.41 ones; the client renames them for older servers (FACTS §6.9).
+// 2.41 ones; the client renames them for older servers (release notes 2.41).
 type TrackerQuery struct {
 	Program           string
 	ProgramStage      string

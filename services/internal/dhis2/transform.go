@@ -1,6 +1,7 @@
 package dhis2
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 )
@@ -35,12 +36,12 @@ func TransformMetadataNoting(plural string, obj map[string]any, from, to Version
 		}
 		var before string
 		if note != nil {
-			before = shape(out)
+			before = rule.shapeOf(out)
 		}
 		was := plural
 		var ok bool
 		plural, ok = rule.apply(plural, out)
-		if note != nil && (!ok || plural != was || shape(out) != before) {
+		if note != nil && (!ok || plural != was || rule.shapeOf(out) != before) {
 			note(rule.name)
 		}
 		if !ok {
@@ -80,9 +81,21 @@ func shape(obj map[string]any) string {
 	return strings.Join(keys, ",")
 }
 
+// shapeOf is what a rule's change is detected on: the top-level properties,
+// or the whole object for rules that edit nested objects.
+func (r metadataRule) shapeOf(obj map[string]any) string {
+	if r.nested {
+		b, _ := json.Marshal(obj)
+		return string(b)
+	}
+	return shape(obj)
+}
+
 // metadataRule is one row of the metadata transform table.
 type metadataRule struct {
 	name string
+	// nested: the rule edits nested objects (dashboard items, map views).
+	nested bool
 	// plurals limits the rule to these collections; nil means all.
 	plurals []string
 	// The rule applies when the target has (or lacks) a feature or
@@ -143,7 +156,7 @@ type trackerRule struct {
 
 // LegacyToTracker renames the fields of a legacy /api/events,
 // /api/enrollments or /api/trackedEntityInstances object to the
-// /api/tracker names (FACTS §5.4, §6.8).
+// /api/tracker names (docs.dhis2.org 2.38 new-tracker "Changes in the API").
 func LegacyToTracker(kind TrackerKind, obj map[string]any) map[string]any {
 	out := deepCopyMap(obj)
 	renameTree(out, legacyRenames[kind], false)

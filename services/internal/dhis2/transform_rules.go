@@ -7,8 +7,9 @@ import (
 
 // This file is the version-difference table for payloads. Each row names
 // the change, the condition on the target version (from the capability
-// table) and a small function. FACTS.md §6–7 and the schema diffs under
-// schemas/ (2.36, 2.37, 2.40, 2.41) are the sources.
+// table) and a small function. The DHIS2 release notes and the schema diffs
+// under schemas/ (2.36, 2.37, 2.40, 2.41) are the sources; docs/dhis2-versions.md
+// prints the rules.
 
 var metadataRules = []metadataRule{
 	// Since 2.34 DHIS2 keeps charts and report tables as visualizations with
@@ -22,6 +23,23 @@ var metadataRules = []metadataRule{
 		targetHas: FeatureEventVisualizationsOnly, apply: toEventVisualization},
 	{name: "event visualizations split into event charts and reports", plurals: []string{"eventVisualizations"},
 		targetLacks: FeatureEventVisualizationsOnly, apply: fromEventVisualization},
+	// The same migration (V2_38_12) points dashboard items at the event
+	// visualization; an eventChart item on 2.38+ resolves through a view of
+	// it, so the safe form is eventVisualization with type EVENT_VISUALIZATION.
+	{name: "dashboard items point at event visualizations", nested: true, plurals: []string{"dashboards"},
+		targetHas: FeatureEventVisualizationsOnly, apply: dashboardItemsToEventVisualization},
+	{name: "dashboard items point at event charts", nested: true, plurals: []string{"dashboards"},
+		targetLacks: FeatureEventVisualizationsOnly, apply: dashboardItemsToEventChart},
+	// Periods of analytical objects: 2.36–2.38 store the boolean
+	// relativePeriods object and fixed periods, 2.39+ store rawPeriods (enum
+	// names and fixed period ids). Both forms are rebuilt from whichever the
+	// source has; rawPeriods goes only to versions that have it.
+	{name: "relative periods as a boolean object", nested: true, plurals: analyticalPlurals, apply: relativePeriodsObject},
+	{name: "periods also as rawPeriods", nested: true, plurals: analyticalPlurals, targetHas: FeatureRawPeriods, apply: addRawPeriods},
+	{name: "no rawPeriods", nested: true, plurals: analyticalPlurals, targetLacks: FeatureRawPeriods, apply: dropRawPeriods},
+	// Axis styling: flat fields up to 2.36, axes[] from 2.37.
+	{name: "axis fields as axes", nested: true, plurals: []string{"visualizations"}, targetHas: FeatureVisualizationAxes, apply: flatAxesToAxes},
+	{name: "axes as flat axis fields", nested: true, plurals: []string{"visualizations"}, targetLacks: FeatureVisualizationAxes, apply: axesToFlatAxes},
 	// Sharing: 2.36–2.40 read both forms, 2.41+ only the sharing object.
 	{name: "sharing object only", targetLacks: FeatureLegacySharing, apply: sharingObjectOnly},
 	{name: "sharing object and legacy fields", targetHas: FeatureLegacySharing, apply: sharingBothForms},
@@ -42,6 +60,9 @@ var removedFields = []removedField{
 	{plural: "jobConfigurations", field: "lastRuntimeExecution", present: before(41)},
 	{plural: "apiToken", field: "key", present: before(40)},
 	{plural: "users", field: "userCredentials", present: before(42)},
+	// twoFA is a userCredentials owner property up to 2.37; 2.38+ users do
+	// not own it (schemas 2.37 and 2.40).
+	{plural: "users", field: "twoFA", present: before(38)},
 }
 
 func drop(plural string, _ map[string]any) (string, bool) { return plural, false }
@@ -198,17 +219,14 @@ var userCredentialFields = []string{
 	"catDimensionConstraints", "cogsDimensionConstraints",
 }
 
-// credentialMetaFields belong to the credentials object itself, not the user.
-var credentialMetaFields = map[string]bool{
-	"id": true, "uid": true, "uuid": true, "userInfo": true, "user": true, "access": true, "sharing": true,
-	"created": true, "lastUpdated": true, "createdBy": true, "lastUpdatedBy": true, "code": true,
-}
-
 func userCredentialsToTop(plural string, obj map[string]any) (string, bool) {
 	uc, ok := obj["userCredentials"].(map[string]any)
 	if ok {
-		for k, v := range uc {
-			if credentialMetaFields[k] {
+		// Only the properties that moved: the credentials' own sharing,
+		// display names and favourites are not the user's.
+		for _, k := range userCredentialFields {
+			v, has := uc[k]
+			if !has {
 				continue
 			}
 			if _, exists := obj[k]; !exists {
@@ -242,7 +260,7 @@ func userCredentialsNested(plural string, obj map[string]any) (string, bool) {
 }
 
 var trackerRules = []trackerRule{
-	// 2.41+: attributes belong to the tracked entity only (§6.8); nested
+	// 2.41+: attributes belong to the tracked entity only; nested
 	// enrollment attributes are moved up, standalone ones dropped.
 	{name: "enrollment attributes move to the tracked entity", kind: TrackedEntities,
 		targetLacks: FeatureEnrollmentAttributes, apply: liftEnrollmentAttributes},
@@ -304,7 +322,7 @@ func liftEnrollmentAttributes(te map[string]any) {
 	}
 }
 
-// Legacy ↔ /api/tracker field names (FACTS §5.4, §6.8; docs@2.38 new-tracker.md).
+// Legacy ↔ /api/tracker field names (docs.dhis2.org 2.38 new-tracker "Changes in the API").
 var (
 	legacyNoteRenames      = &renameSet{fields: map[string]string{"storedDate": "storedAt"}}
 	legacyDataValueRenames = &renameSet{fields: map[string]string{"created": "createdAt", "lastUpdated": "updatedAt"}}

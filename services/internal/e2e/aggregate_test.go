@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dhis2sync/dhis2sync/proto/apiclient"
 	configv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/config/v1"
 	orchestratorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/orchestrator/v1"
 )
@@ -165,7 +166,7 @@ func TestAggregateSyncThroughREST(t *testing.T) {
 	if got := len(dst.dataValues()); got != len(current) {
 		t.Errorf("the destination holds %d values after a held-back mass deletion, want %d", got, len(current))
 	}
-	lines, err := c.Logs(ctx, third.GetId())
+	lines, err := c.JobLogs(ctx, third.GetId(), apiclient.LogQuery{Limit: 10000})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dhis2sync/dhis2sync/proto/apiclient"
 	configv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/config/v1"
 	instancev1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/instance/v1"
 	orchestratorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/orchestrator/v1"
-	"github.com/dhis2sync/dhis2sync/services/internal/apiclient"
 )
 
 // syncSetup registers a source and a destination simulator and a metadata configuration through REST.
@@ -26,7 +26,7 @@ func syncSetup(ctx context.Context, t *testing.T, c *apiclient.Client, src, dst 
 		if err != nil {
 			t.Fatalf("register %s: %v", s.URL, err)
 		}
-		if res, err := c.TestConnection(ctx, in.GetId()); err != nil || !res.GetOk() || res.GetVersion() != s.Version {
+		if res, err := c.TestInstance(ctx, in.GetId()); err != nil || !res.GetOk() || res.GetVersion() != s.Version {
 			t.Fatalf("test %s: %v %v", s.URL, res, err)
 		}
 		ids = append(ids, in.GetId())
@@ -42,7 +42,7 @@ func syncSetup(ctx context.Context, t *testing.T, c *apiclient.Client, src, dst 
 // runJob launches a configuration and waits for the job to end.
 func runJob(ctx context.Context, t *testing.T, c *apiclient.Client, configID string, dryRun bool) *orchestratorv1.Job {
 	t.Helper()
-	job, err := c.Launch(ctx, configID, dryRun)
+	job, err := c.LaunchConfig(ctx, &orchestratorv1.LaunchConfigRequest{ConfigId: configID, DryRun: dryRun})
 	if err != nil {
 		t.Fatalf("launch: %v", err)
 	}
@@ -58,7 +58,7 @@ func requireFaithful(ctx context.Context, t *testing.T, c *apiclient.Client, job
 	t.Helper()
 	v := job.GetVerification()
 	if job.GetStatus() != orchestratorv1.JobStatus_JOB_STATUS_COMPLETED || v == nil || !v.GetPassed() {
-		lines, err := c.Logs(ctx, job.GetId())
+		lines, err := c.JobLogs(ctx, job.GetId(), apiclient.LogQuery{Limit: 10000})
 		if err != nil {
 			t.Logf("logs: %v", err)
 		}
@@ -104,7 +104,7 @@ func TestMetadataSyncThroughREST(t *testing.T) {
 		t.Errorf("first run created %d objects, want the whole medium package", first.GetCounters().GetCreated())
 	}
 	// 2.39 exports sharing in both forms, 2.41 reads only the sharing object: the job's log says so.
-	lines, err := c.Logs(ctx, first.GetId())
+	lines, err := c.JobLogs(ctx, first.GetId(), apiclient.LogQuery{Limit: 10000})
 	if err != nil {
 		t.Fatal(err)
 	}

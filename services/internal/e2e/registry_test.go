@@ -15,8 +15,8 @@ import (
 	"github.com/jmoiron/sqlx"
 	_ "github.com/lib/pq"
 
+	"github.com/dhis2sync/dhis2sync/proto/apiclient"
 	instancev1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/instance/v1"
-	"github.com/dhis2sync/dhis2sync/services/internal/apiclient"
 )
 
 // fakeDHIS2 answers /api/system/info like a DHIS2 2.40 server for one basic-auth account.
@@ -54,9 +54,9 @@ func TestInstanceRegistryThroughREST(t *testing.T) {
 	const secret, wrongSecret = "Distr1ct-S3cret-Pw", "Wr0ng-S3cret-Pw"
 	dhis := fakeDHIS2(t, "sync", secret)
 
-	anon := apiclient.New(st.GatewayURL)
+	anon := apiclient.New(st.GatewayURL, nil)
 	var apiErr *apiclient.Error
-	if _, err := anon.ListInstances(ctx); !errors.As(err, &apiErr) || apiErr.Status != http.StatusUnauthorized {
+	if _, err := anon.ListInstances(ctx); !errors.As(err, &apiErr) || apiErr.HTTPStatus != http.StatusUnauthorized {
 		t.Fatalf("list without a token: want 401, got %v", err)
 	}
 
@@ -140,15 +140,15 @@ func TestInstanceRegistryThroughREST(t *testing.T) {
 	if err := c.Do(ctx, http.MethodPost, "/api/v1/users", map[string]any{"username": "viewer1", "password": "viewer-pass-123", "role": "ROLE_VIEWER"}, nil); err != nil {
 		t.Fatalf("create viewer: %v", err)
 	}
-	viewer := apiclient.New(st.GatewayURL)
-	if err := viewer.Login(ctx, "viewer1", "viewer-pass-123"); err != nil {
+	viewer, err := apiclient.New(st.GatewayURL, nil).SignIn(ctx, "viewer1", "viewer-pass-123")
+	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := viewer.ListInstances(ctx); err != nil {
 		t.Errorf("viewer list: %v", err)
 	}
 	_, err = viewer.CreateInstance(ctx, &instancev1.CreateInstanceRequest{Name: "x", BaseUrl: dhis.URL, Username: "a", Password: "b"})
-	if !errors.As(err, &apiErr) || apiErr.Status != http.StatusForbidden {
+	if !errors.As(err, &apiErr) || apiErr.HTTPStatus != http.StatusForbidden {
 		t.Errorf("viewer create: want 403, got %v", err)
 	}
 }

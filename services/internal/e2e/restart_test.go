@@ -5,8 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dhis2sync/dhis2sync/proto/apiclient"
 	configv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/config/v1"
-	"github.com/dhis2sync/dhis2sync/services/internal/apiclient"
+	orchestratorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/orchestrator/v1"
 )
 
 // TestMetadataSyncSurvivesKilledWorkers kills the loader and the extractor (SIGKILL, as a crash) while a
@@ -22,7 +23,7 @@ func TestMetadataSyncSurvivesKilledWorkers(t *testing.T) {
 	defer cancel()
 	c := st.Client(ctx)
 	cfg := syncSetup(ctx, t, c, src, dst, &configv1.Config{Name: "Crash test", SyncType: configv1.SyncType_SYNC_TYPE_METADATA})
-	job, err := c.Launch(ctx, cfg.GetId(), false)
+	job, err := c.LaunchConfig(ctx, &orchestratorv1.LaunchConfigRequest{ConfigId: cfg.GetId(), DryRun: false})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +49,7 @@ func TestMetadataSyncSurvivesKilledWorkers(t *testing.T) {
 func waitMidRun(ctx context.Context, t *testing.T, c *apiclient.Client, id string) {
 	t.Helper()
 	for ctx.Err() == nil {
-		j, err := c.Job(ctx, id)
+		j, err := c.GetJob(ctx, id)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dhis2sync/dhis2sync/services/internal/apiclient"
+	"github.com/dhis2sync/dhis2sync/proto/apiclient"
 	"github.com/dhis2sync/dhis2sync/services/platform/grpcx"
 	"github.com/dhis2sync/dhis2sync/services/platform/settings"
 	"github.com/dhis2sync/dhis2sync/services/platform/testenv"
@@ -49,19 +49,18 @@ type Stack struct {
 // Bin returns the binary directory, skipping the test when it is not set (failing under CI).
 func Bin(t testing.TB) string {
 	t.Helper()
-	dir := os.Getenv(BinEnv)
-	if dir == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not set: end-to-end tests must run under CI (make test sets it)", BinEnv)
-		}
-		t.Skipf("%s not set: skipping end-to-end test (make test builds the binaries and sets it)", BinEnv)
-	}
-	return dir
+	return testenv.Require(t, BinEnv, "end-to-end test", "make test builds the binaries and sets it")
 }
 
 // Start starts the named services (all of Services when none are named) on free loopback ports with a scratch
 // database and an embedded NATS server, and stops them when the test ends.
 func Start(t testing.TB, services ...string) *Stack {
+	t.Helper()
+	return StartWithEnv(t, nil, services...)
+}
+
+// StartWithEnv is Start with extra environment variables (NAME=value) for every service.
+func StartWithEnv(t testing.TB, env []string, services ...string) *Stack {
 	t.Helper()
 	if len(services) == 0 {
 		services = Services
@@ -93,6 +92,7 @@ func Start(t testing.TB, services ...string) *Stack {
 		"DHIS2SYNC_GATEWAY_URL="+s.GatewayURL,
 		"LOG_LEVEL=debug",
 	)
+	s.env = append(s.env, env...)
 	for svc, addr := range s.Addrs {
 		s.env = append(s.env, "DHIS2SYNC_"+strings.ToUpper(strings.ReplaceAll(svc, "-", "_"))+"_ADDR="+addr)
 	}
@@ -160,8 +160,8 @@ func (s *Stack) Kill(svc string) {
 // Client returns a REST client signed in as the first admin.
 func (s *Stack) Client(ctx context.Context) *apiclient.Client {
 	s.t.Helper()
-	c := apiclient.New(s.GatewayURL)
-	if err := c.Login(ctx, s.AdminUser, s.AdminPassword); err != nil {
+	c, err := apiclient.New(s.GatewayURL, nil).SignIn(ctx, s.AdminUser, s.AdminPassword)
+	if err != nil {
 		s.t.Fatalf("login as %s: %v", s.AdminUser, err)
 	}
 	return c

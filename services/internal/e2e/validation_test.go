@@ -2,14 +2,13 @@ package e2e
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"slices"
 	"testing"
 	"time"
 
-	"github.com/dhis2sync/dhis2sync/services/internal/apiclient"
+	"github.com/dhis2sync/dhis2sync/proto/apiclient"
 )
 
 // TestInvalidRequestsThroughREST sends requests the registry and the config service refuse through the real
@@ -45,27 +44,15 @@ func TestInvalidRequestsThroughREST(t *testing.T) {
 			if !errors.As(err, &apiErr) {
 				t.Fatalf("want a gateway error, got %v", err)
 			}
-			if apiErr.Status != http.StatusBadRequest {
-				t.Fatalf("status %d (%s), want 400", apiErr.Status, apiErr.Message)
-			}
-			var details []struct {
-				Type       string `json:"@type"`
-				Violations []struct {
-					Field       string `json:"field"`
-					Description string `json:"description"`
-				} `json:"fieldViolations"`
-			}
-			if err := json.Unmarshal(apiErr.Details, &details); err != nil {
-				t.Fatalf("details %s: %v", apiErr.Details, err)
+			if apiErr.HTTPStatus != http.StatusBadRequest {
+				t.Fatalf("status %d (%s), want 400", apiErr.HTTPStatus, apiErr.Message)
 			}
 			var named []string
-			for _, d := range details {
-				for _, v := range d.Violations {
-					if v.Description == "" {
-						t.Errorf("violation of %s says nothing", v.Field)
-					}
-					named = append(named, v.Field)
+			for _, v := range apiErr.Violations {
+				if v.Description == "" {
+					t.Errorf("violation of %s says nothing", v.Field)
 				}
+				named = append(named, v.Field)
 			}
 			for _, f := range tc.fields {
 				if !slices.Contains(named, f) {

@@ -20,10 +20,10 @@ type TypeOrder struct {
 // they are committed last.
 const lowestPrecedence = 1<<31 - 1
 
-// schemaOrder is DHIS2's metadata commit order (FACTS.md §9.2: order values of the 2.42 schema descriptors,
+// schemaOrder is DHIS2's metadata commit order (order values of the 2.42 schema descriptors,
 // core@2.42 dhis-services/dhis-service-schema/.../schema/descriptors/*SchemaDescriptor.java, setOrder(n)).
 // Ties keep DHIS2's insertion order. Types DHIS2 orders but dhis2sync does not copy are listed in excluded.
-// 2.36–2.41 differ only by types that are absent there (FACTS.md §7); the extractor skips those.
+// 2.36–2.41 differ only by types that are absent there (docs/dhis2-versions.md); the extractor skips those.
 var schemaOrder = []TypeOrder{
 	{"attributes", "Attribute", 100},
 	{"userRoles", "UserRole", 100},
@@ -95,7 +95,7 @@ var schemaOrder = []TypeOrder{
 	{"trackedEntityInstanceFilters", "TrackedEntityFilter", lowestPrecedence},
 	{"eventFilters", "EventFilter", lowestPrecedence},
 	{"programStageWorkingLists", "ProgramStageWorkingList", lowestPrecedence},
-	// 2.36 only (removed in 2.37 and 2.40, FACTS.md §7): Chart and ReportTable at 2000,
+	// 2.36 only (removed in 2.37 and 2.40, docs/dhis2-versions.md): Chart and ReportTable at 2000,
 	// ProgramTrackedEntityAttributeGroup at 1500.
 	{"programTrackedEntityAttributeGroups", "ProgramTrackedEntityAttributeGroup", 1500},
 	{"charts", "Chart", 2000},

@@ -20,7 +20,7 @@ type Group struct {
 }
 
 // bundle keeps types together in one group, or moves a type, because DHIS2 resolves their references to each
-// other only inside one payload (FACTS.md §9.2 note) or because they reference a type DHIS2 orders later.
+// other only inside one payload (dhis2-core DefaultObjectBundleService#commit, atomicMode=ALL; docs/adr/0003) or because they reference a type DHIS2 orders later.
 type bundle struct {
 	resources []string
 	// at is the order value the group takes; 0 means the order of its first member.
@@ -38,7 +38,7 @@ var bundles = []bundle{
 	{
 		resources: []string{"categoryCombos", "categoryOptionCombos"},
 		reason: "DHIS2 generates a category combo's option combos when the combo is imported; imported separately, " +
-			"the destination makes its own with other UIDs and data values no longer map (FACTS.md §7 \"Embedded " +
+			"the destination makes its own with other UIDs and data values no longer map (DHIS2 generates them from category combos: \"Embedded " +
 			"objects\"). In one payload DHIS2 keeps the source's option combos, which reference their combo.",
 	},
 	{

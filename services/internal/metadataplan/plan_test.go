@@ -40,7 +40,7 @@ func TestOrderFollowsDHIS2(t *testing.T) {
 			t.Fatalf("%s (%d) after %s (%d)", order[i].Resource, order[i].Order, order[i-1].Resource, order[i-1].Order)
 		}
 	}
-	// Pairs from FACTS.md §9.2 that a reordering would break.
+	// Pairs of DHIS2's schema commit order (dhis2-core 2.42 *SchemaDescriptor order values) that a reordering would break.
 	before := [][2]string{
 		{"attributes", "users"}, {"options", "optionSets"}, {"optionSets", "legendSets"},
 		{"organisationUnits", "organisationUnitLevels"}, {"organisationUnitGroups", "organisationUnitGroupSets"},
@@ -190,7 +190,7 @@ func TestFamiliesCoverEveryTypeOnce(t *testing.T) {
 }
 
 // TestTypesExistInDHIS2 checks every planned type against real /api/schemas: the plural exists as a metadata
-// type with the class FACTS.md names, in 2.41 or (for the types removed since) in 2.36.
+// type with the class dhis2-core's schema descriptors name, in 2.41 or (for the types removed since) in 2.36.
 func TestTypesExistInDHIS2(t *testing.T) {
 	s41, s36 := loadSchema(t, "2.41"), loadSchema(t, "2.36")
 	for _, o := range Order() {
@@ -212,7 +212,7 @@ func TestTypesExistInDHIS2(t *testing.T) {
 }
 
 // userReferences are references to users that import order does not satisfy: the configuration's
-// user-reference policy (keep, strip or map, DESIGN.md §4) decides what the loader sends for them.
+// user-reference policy (keep, strip or map, configv1.Policies) decides what the loader sends for them.
 var userReferences = map[string]bool{"createdBy": true, "lastUpdatedBy": true, "user": true}
 
 // notCopied are referenced classes that are not metadata types dhis2sync copies, with the reason a

@@ -6,7 +6,7 @@ import (
 )
 
 // DefaultStepObjects bounds the estimated objects of one packed step. DHIS2 charges every metadata import
-// request a base cost (preheat, 1–3 s on 2.41/2.42) and then 3–15 ms per object (PERFORMANCE.md §2), so a
+// request a base cost (preheat, 1–3 s on 2.41/2.42) and then 3–15 ms per object (docs/performance.md), so a
 // step of this size spends a few percent of its time on the base cost, while its request stays comfortable:
 // 30–150 s, far below the DHIS2 client's 30-minute import timeout, and 5–20 MB of JSON (0.5–2 KB per
 // object), 1–3 MB gzipped as the loader sends it, under the 10 MB body limit of DHIS2's documented nginx setup.

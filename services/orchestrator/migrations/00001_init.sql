@@ -43,7 +43,7 @@ CREATE TABLE jobs (
 CREATE INDEX jobs_root ON jobs (root_job_id);
 CREATE INDEX jobs_top_create ON jobs (create_time DESC) WHERE parent_job_id IS NULL;
 CREATE INDEX jobs_status ON jobs (status) WHERE parent_job_id IS NULL;
--- Never two active jobs of one configuration (DESIGN.md §5): enforced here, not only checked.
+-- Never two active jobs of one configuration (docs/architecture.md): enforced here, not only checked.
 CREATE UNIQUE INDEX jobs_one_active_per_config ON jobs (config_id)
     WHERE parent_job_id IS NULL AND status IN ('PENDING', 'RUNNING', 'RETRYING');
 

@@ -1,4 +1,4 @@
-// Package natsx holds dhis2sync's NATS JetStream contract (DESIGN.md §3): stream names, subjects and the one
+// Package natsx holds dhis2sync's NATS JetStream contract (docs/architecture.md): stream names, subjects and the one
 // way to connect and make sure the streams exist. Subjects are a public contract for monitoring tools.
 package natsx
 

@@ -1,5 +1,5 @@
 // Package pgdb opens a service's PostgreSQL connection and applies its embedded migrations. Each service owns
-// one schema (DESIGN.md §1): its connections use that schema as search_path, so its SQL names tables without a
+// one schema (docs/architecture.md): its connections use that schema as search_path, so its SQL names tables without a
 // prefix and can never read another service's tables by accident.
 package pgdb
 
@@ -136,4 +136,13 @@ func withSearchPath(dsn, schema string) string {
 		return u.String()
 	}
 	return dsn + " search_path=" + schema
+}
+
+// Migrations returns the goose migrations embedded as migrations/*.sql in a service, rooted at that directory.
+func Migrations(embedded fs.FS) fs.FS {
+	sub, err := fs.Sub(embedded, "migrations")
+	if err != nil {
+		panic(err) // the embedded directory is fixed at build time
+	}
+	return sub
 }

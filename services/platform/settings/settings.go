@@ -1,5 +1,6 @@
-// Package settings reads the environment that every dhis2sync process shares (DESIGN.md §3). Each process
-// reads the same names, so one .env file configures a whole stack.
+// Package settings is the one place a dhis2sync process reads its environment (docs/operations.md lists every
+// variable). Each process reads the same names, so one .env file configures a whole stack; a service-specific
+// knob is read with String, Duration or Int here too, so that malformed values fail the same way everywhere.
 package settings
 
 import (
@@ -7,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -28,7 +30,7 @@ const (
 var GRPCServices = []string{InstanceRegistry, Config, Orchestrator, Extractor, Loader, Gateway}
 
 // defaultAddrs are the listen addresses used when DHIS2SYNC_<SERVICE>_ADDR is unset. The gRPC services listen
-// on 9101–9105; the gateway's REST on 8080, its public gRPC on 9100, and the frontend on 8090 (DESIGN.md §3).
+// on 9101–9105; the gateway's REST on 8080, its public gRPC on 9100, and the frontend on 8090.
 var defaultAddrs = map[string]string{
 	InstanceRegistry: "127.0.0.1:9101",
 	Config:           "127.0.0.1:9102",
@@ -42,14 +44,20 @@ var defaultAddrs = map[string]string{
 
 // Settings is the shared environment.
 type Settings struct {
-	DatabaseURL   string // DHIS2SYNC_DATABASE_URL
-	NATSURL       string // DHIS2SYNC_NATS_URL
-	DataDir       string // DHIS2SYNC_DATA_DIR
-	SecretKey     []byte // DHIS2SYNC_SECRET_KEY, base64 of 32 bytes
-	AdminUser     string // DHIS2SYNC_ADMIN_USER
-	AdminPassword string // DHIS2SYNC_ADMIN_PASSWORD
-	LogLevel      string // LOG_LEVEL: debug, info, warn, error
-	LogFormat     string // LOG_FORMAT: text or json
+	DatabaseURL string // DHIS2SYNC_DATABASE_URL
+	NATSURL     string // DHIS2SYNC_NATS_URL
+	DataDir     string // DHIS2SYNC_DATA_DIR
+	SecretKey   []byte // DHIS2SYNC_SECRET_KEY, base64 of 32 bytes
+	// PreviousSecretKey is the key before the last rotation (DHIS2SYNC_SECRET_KEY_PREVIOUS, base64 of 32
+	// bytes), for opening old secrets only; the registry checks it.
+	PreviousSecretKey string
+	AdminUser         string // DHIS2SYNC_ADMIN_USER
+	AdminPassword     string // DHIS2SYNC_ADMIN_PASSWORD
+	LogLevel          string // LOG_LEVEL: debug, info, warn, error
+	LogFormat         string // LOG_FORMAT: text or json
+	GatewayURL        string // DHIS2SYNC_GATEWAY_URL: where the dashboard and the demo command find the gateway
+	// SecureCookies marks the dashboard's cookies Secure (DHIS2SYNC_FRONTEND_SECURE_COOKIES=true behind HTTPS).
+	SecureCookies bool
 	// IdentityDir holds the local certificate authority and every service's certificate and key, with which
 	// services authenticate each other over mutual TLS (DHIS2SYNC_IDENTITY_DIR, default <DataDir>/identity).
 	IdentityDir string
@@ -62,15 +70,21 @@ type Settings struct {
 // name the variable and say what is expected.
 func Load() (Settings, error) {
 	s := Settings{
-		DatabaseURL:   env("DHIS2SYNC_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/dhis2sync?sslmode=disable"),
-		NATSURL:       env("DHIS2SYNC_NATS_URL", "nats://127.0.0.1:4222"),
-		DataDir:       env("DHIS2SYNC_DATA_DIR", ".data"),
-		AdminUser:     env("DHIS2SYNC_ADMIN_USER", "admin"),
-		AdminPassword: os.Getenv("DHIS2SYNC_ADMIN_PASSWORD"),
-		LogLevel:      env("LOG_LEVEL", "info"),
-		LogFormat:     env("LOG_FORMAT", "text"),
+		DatabaseURL:       String("DHIS2SYNC_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/dhis2sync?sslmode=disable"),
+		NATSURL:           String("DHIS2SYNC_NATS_URL", "nats://127.0.0.1:4222"),
+		DataDir:           String("DHIS2SYNC_DATA_DIR", ".data"),
+		AdminUser:         String("DHIS2SYNC_ADMIN_USER", "admin"),
+		AdminPassword:     os.Getenv("DHIS2SYNC_ADMIN_PASSWORD"),
+		PreviousSecretKey: String("DHIS2SYNC_SECRET_KEY_PREVIOUS", ""),
+		GatewayURL:        String("DHIS2SYNC_GATEWAY_URL", "http://127.0.0.1:8080"),
 	}
-	s.IdentityDir = env("DHIS2SYNC_IDENTITY_DIR", filepath.Join(s.DataDir, "identity"))
+	s.IdentityDir = String("DHIS2SYNC_IDENTITY_DIR", filepath.Join(s.DataDir, "identity"))
+	s.LogLevel, s.LogFormat = Log()
+	secure, err := Bool("DHIS2SYNC_FRONTEND_SECURE_COOKIES")
+	if err != nil {
+		return s, err
+	}
+	s.SecureCookies = secure
 	if k := os.Getenv("DHIS2SYNC_SECRET_KEY"); k != "" {
 		key, err := base64.StdEncoding.DecodeString(strings.TrimSpace(k))
 		if err != nil || len(key) != 32 {
@@ -78,7 +92,7 @@ func Load() (Settings, error) {
 		}
 		s.SecretKey = key
 	}
-	d, err := time.ParseDuration(env("DHIS2SYNC_HEALTH_INTERVAL", "30m"))
+	d, err := time.ParseDuration(String("DHIS2SYNC_HEALTH_INTERVAL", "30m"))
 	if err != nil || d < time.Second {
 		return s, fmt.Errorf("DHIS2SYNC_HEALTH_INTERVAL must be a duration of at least 1s such as 30m, got %q", os.Getenv("DHIS2SYNC_HEALTH_INTERVAL"))
 	}
@@ -86,15 +100,62 @@ func Load() (Settings, error) {
 	return s, nil
 }
 
-// Addr returns the listen (and dial) address of a service: DHIS2SYNC_<SERVICE>_ADDR or its default.
-func Addr(service string) string {
-	name := "DHIS2SYNC_" + strings.ToUpper(strings.ReplaceAll(service, "-", "_")) + "_ADDR"
-	return env(name, defaultAddrs[service])
+// Log returns LOG_LEVEL and LOG_FORMAT with their defaults (info, text), for processes such as the simulator
+// that need a logger but none of the rest of Load.
+func Log() (level, format string) {
+	return String("LOG_LEVEL", "info"), String("LOG_FORMAT", "text")
 }
 
-func env(name, def string) string {
+// String returns the variable name, trimmed, or def when it is unset or blank.
+func String(name, def string) string {
 	if v := strings.TrimSpace(os.Getenv(name)); v != "" {
 		return v
 	}
 	return def
+}
+
+// Duration returns the variable name as a positive Go duration, or def when it is unset; anything else is an
+// error that names the variable.
+func Duration(name string, def time.Duration) (time.Duration, error) {
+	v := String(name, "")
+	if v == "" {
+		return def, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%s must be a positive duration such as 10m, got %q", name, v)
+	}
+	return d, nil
+}
+
+// Int returns the variable name as a whole number of at least minimum, or def when it is unset; anything else
+// is an error that names the variable.
+func Int(name string, def, minimum int) (int, error) {
+	v := String(name, "")
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < minimum {
+		return 0, fmt.Errorf("%s must be a whole number of at least %d, got %q", name, minimum, v)
+	}
+	return n, nil
+}
+
+// Bool returns the variable name as true or false (unset is false); anything else is an error that names it.
+func Bool(name string) (bool, error) {
+	switch v := strings.ToLower(String(name, "false")); v {
+	case "true", "1", "yes":
+		return true, nil
+	case "false", "0", "no":
+		return false, nil
+	default:
+		return false, fmt.Errorf("%s must be true or false, got %q", name, v)
+	}
+}
+
+// Addr returns the listen (and dial) address of a service: DHIS2SYNC_<SERVICE>_ADDR or its default.
+func Addr(service string) string {
+	name := "DHIS2SYNC_" + strings.ToUpper(strings.ReplaceAll(service, "-", "_")) + "_ADDR"
+	return String(name, defaultAddrs[service])
 }

@@ -34,6 +34,12 @@ func TestLoad(t *testing.T) {
 		"not base64":       {env: map[string]string{"DHIS2SYNC_SECRET_KEY": "***"}, wantErr: "head -c 32 /dev/urandom"},
 		"health interval":  {env: map[string]string{"DHIS2SYNC_HEALTH_INTERVAL": "90s"}, check: func(t *testing.T, s Settings) { checkDur(t, s.HealthInterval, 90*time.Second) }},
 		"bad interval":     {env: map[string]string{"DHIS2SYNC_HEALTH_INTERVAL": "often"}, wantErr: "DHIS2SYNC_HEALTH_INTERVAL"},
+		"secure cookies": {env: map[string]string{"DHIS2SYNC_FRONTEND_SECURE_COOKIES": "true"}, check: func(t *testing.T, s Settings) {
+			if !s.SecureCookies || s.GatewayURL != "http://127.0.0.1:8080" || s.LogFormat != "text" {
+				t.Errorf("frontend settings: %+v", s)
+			}
+		}},
+		"bad secure cookies": {env: map[string]string{"DHIS2SYNC_FRONTEND_SECURE_COOKIES": "maybe"}, wantErr: "DHIS2SYNC_FRONTEND_SECURE_COOKIES must be true or false"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -83,5 +89,27 @@ func TestIdentityDirAndGatewayGRPCAddr(t *testing.T) {
 	t.Setenv("DHIS2SYNC_GATEWAY_GRPC_ADDR", "0.0.0.0:9200")
 	if got := Addr(GatewayGRPC); got != "0.0.0.0:9200" {
 		t.Errorf("gateway gRPC addr = %q", got)
+	}
+}
+
+func TestTypedVariables(t *testing.T) {
+	t.Setenv("X_DUR", " 90s ")
+	t.Setenv("X_BAD_DUR", "-1m")
+	t.Setenv("X_INT", "4")
+	t.Setenv("X_NEG", "-1")
+	if d, err := Duration("X_DUR", time.Minute); err != nil || d != 90*time.Second {
+		t.Errorf("Duration = %v, %v", d, err)
+	}
+	if d, err := Duration("X_UNSET", time.Minute); err != nil || d != time.Minute {
+		t.Errorf("Duration default = %v, %v", d, err)
+	}
+	if _, err := Duration("X_BAD_DUR", time.Minute); err == nil || !strings.Contains(err.Error(), "X_BAD_DUR must be a positive duration") {
+		t.Errorf("negative duration: %v", err)
+	}
+	if n, err := Int("X_INT", 3, 0); err != nil || n != 4 {
+		t.Errorf("Int = %d, %v", n, err)
+	}
+	if _, err := Int("X_NEG", 3, 0); err == nil || !strings.Contains(err.Error(), "X_NEG must be a whole number of at least 0") {
+		t.Errorf("negative int: %v", err)
 	}
 }

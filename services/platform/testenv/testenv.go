@@ -8,7 +8,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -16,21 +15,31 @@ import (
 	"github.com/jmoiron/sqlx"
 	"github.com/lib/pq"
 	"github.com/nats-io/nats-server/v2/server"
+
+	"github.com/dhis2sync/dhis2sync/services/platform/settings"
 )
 
 // DatabaseURLEnv names the maintenance DSN integration tests create their databases through.
 const DatabaseURLEnv = "DHIS2SYNC_TEST_DATABASE_URL"
 
+// Require returns the variable name that a kind of test cannot run without. When it is unset the test is
+// skipped, saying how to set it (hint); under CI (CI=true), where every test must run, it fails instead.
+func Require(tb testing.TB, name, kind, hint string) string {
+	tb.Helper()
+	v := settings.String(name, "")
+	if v == "" {
+		if settings.String("CI", "") == "true" {
+			tb.Fatalf("%s is not set: every %s must run under CI (%s)", name, kind, hint)
+		}
+		tb.Skipf("%s not set: skipping %s (%s)", name, kind, hint)
+	}
+	return v
+}
+
 // Postgres creates an empty database for the test, drops it at cleanup and returns its DSN.
 func Postgres(tb testing.TB) string {
 	tb.Helper()
-	base := os.Getenv(DatabaseURLEnv)
-	if base == "" {
-		if os.Getenv("CI") == "true" {
-			tb.Fatalf("%s is not set: integration tests must run under CI", DatabaseURLEnv)
-		}
-		tb.Skipf("%s not set: skipping integration test (make test sets it)", DatabaseURLEnv)
-	}
+	base := Require(tb, DatabaseURLEnv, "integration test", "make test sets it")
 	u, err := url.Parse(base)
 	if err != nil {
 		tb.Fatalf("%s: %v", DatabaseURLEnv, err)

@@ -518,8 +518,14 @@ type AutoSync struct {
 	CooldownSeconds int32 `protobuf:"varint,3,opt,name=cooldown_seconds,json=cooldownSeconds,proto3" json:"cooldown_seconds,omitempty"`
 	// Automatic mode is switched off after this many consecutive failures; default 5.
 	DisableAfterFailures int32 `protobuf:"varint,4,opt,name=disable_after_failures,json=disableAfterFailures,proto3" json:"disable_after_failures,omitempty"`
-	unknownFields        protoimpl.UnknownFields
-	sizeCache            protoimpl.SizeCache
+	// High-frequency mode: a second, shorter interval (at least 30 s) at which only fast_resources are checked;
+	// 0 disables it. A change found launches the same job as a full check.
+	FastPollIntervalSeconds int32 `protobuf:"varint,5,opt,name=fast_poll_interval_seconds,json=fastPollIntervalSeconds,proto3" json:"fast_poll_interval_seconds,omitempty"`
+	// Resources checked at the fast interval: metadata collection names (e.g. "dataElements"), "dataValues",
+	// "events", "trackedEntities", "deletedObjects".
+	FastResources []string `protobuf:"bytes,6,rep,name=fast_resources,json=fastResources,proto3" json:"fast_resources,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *AutoSync) Reset() {
@@ -578,6 +584,20 @@ func (x *AutoSync) GetDisableAfterFailures() int32 {
 		return x.DisableAfterFailures
 	}
 	return 0
+}
+
+func (x *AutoSync) GetFastPollIntervalSeconds() int32 {
+	if x != nil {
+		return x.FastPollIntervalSeconds
+	}
+	return 0
+}
+
+func (x *AutoSync) GetFastResources() []string {
+	if x != nil {
+		return x.FastResources
+	}
+	return nil
 }
 
 // Filters narrow what is copied. Empty means everything.
@@ -881,8 +901,13 @@ type Config struct {
 	Active           bool                   `protobuf:"varint,18,opt,name=active,proto3" json:"active,omitempty"`
 	CreateTime       *timestamppb.Timestamp `protobuf:"bytes,19,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	UpdateTime       *timestamppb.Timestamp `protobuf:"bytes,20,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Why the configuration is inactive, when dhis2sync switched it off (automatic mode after repeated failures).
+	// Cleared when the configuration is activated again.
+	InactiveReason string `protobuf:"bytes,21,opt,name=inactive_reason,json=inactiveReason,proto3" json:"inactive_reason,omitempty"`
+	// Who is alerted about this configuration's jobs, besides the recipients set for the whole platform.
+	Alerts        *Alerts `protobuf:"bytes,22,opt,name=alerts,proto3" json:"alerts,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Config) Reset() {
@@ -1055,6 +1080,84 @@ func (x *Config) GetUpdateTime() *timestamppb.Timestamp {
 	return nil
 }
 
+func (x *Config) GetInactiveReason() string {
+	if x != nil {
+		return x.InactiveReason
+	}
+	return ""
+}
+
+func (x *Config) GetAlerts() *Alerts {
+	if x != nil {
+		return x.Alerts
+	}
+	return nil
+}
+
+// Alerts names the recipients of one configuration's alerts. Alerts never carry a secret.
+type Alerts struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Email addresses.
+	Emails []string `protobuf:"bytes,1,rep,name=emails,proto3" json:"emails,omitempty"`
+	// HTTP(S) URLs that receive a signed JSON POST per alert.
+	WebhookUrls []string `protobuf:"bytes,2,rep,name=webhook_urls,json=webhookUrls,proto3" json:"webhook_urls,omitempty"`
+	// Also alert when a job completes with warnings (off by default: failures always alert).
+	OnWarnings    bool `protobuf:"varint,3,opt,name=on_warnings,json=onWarnings,proto3" json:"on_warnings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Alerts) Reset() {
+	*x = Alerts{}
+	mi := &file_dhis2sync_config_v1_config_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Alerts) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Alerts) ProtoMessage() {}
+
+func (x *Alerts) ProtoReflect() protoreflect.Message {
+	mi := &file_dhis2sync_config_v1_config_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Alerts.ProtoReflect.Descriptor instead.
+func (*Alerts) Descriptor() ([]byte, []int) {
+	return file_dhis2sync_config_v1_config_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *Alerts) GetEmails() []string {
+	if x != nil {
+		return x.Emails
+	}
+	return nil
+}
+
+func (x *Alerts) GetWebhookUrls() []string {
+	if x != nil {
+		return x.WebhookUrls
+	}
+	return nil
+}
+
+func (x *Alerts) GetOnWarnings() bool {
+	if x != nil {
+		return x.OnWarnings
+	}
+	return false
+}
+
 // CreateConfigRequest carries the new configuration; id is ignored.
 type CreateConfigRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
@@ -1065,7 +1168,7 @@ type CreateConfigRequest struct {
 
 func (x *CreateConfigRequest) Reset() {
 	*x = CreateConfigRequest{}
-	mi := &file_dhis2sync_config_v1_config_proto_msgTypes[7]
+	mi := &file_dhis2sync_config_v1_config_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1077,7 +1180,7 @@ func (x *CreateConfigRequest) String() string {
 func (*CreateConfigRequest) ProtoMessage() {}
 
 func (x *CreateConfigRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dhis2sync_config_v1_config_proto_msgTypes[7]
+	mi := &file_dhis2sync_config_v1_config_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1090,7 +1193,7 @@ func (x *CreateConfigRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateConfigRequest.ProtoReflect.Descriptor instead.
 func (*CreateConfigRequest) Descriptor() ([]byte, []int) {
-	return file_dhis2sync_config_v1_config_proto_rawDescGZIP(), []int{7}
+	return file_dhis2sync_config_v1_config_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *CreateConfigRequest) GetConfig() *Config {
@@ -1110,7 +1213,7 @@ type CreateConfigResponse struct {
 
 func (x *CreateConfigResponse) Reset() {
 	*x = CreateConfigResponse{}
-	mi := &file_dhis2sync_config_v1_config_proto_msgTypes[8]
+	mi := &file_dhis2sync_config_v1_config_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1122,7 +1225,7 @@ func (x *CreateConfigResponse) String() string {
 func (*CreateConfigResponse) ProtoMessage() {}
 
 func (x *CreateConfigResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dhis2sync_config_v1_config_proto_msgTypes[8]
+	mi := &file_dhis2sync_config_v1_config_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1135,7 +1238,7 @@ func (x *CreateConfigResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateConfigResponse.ProtoReflect.Descriptor instead.
 func (*CreateConfigResponse) Descriptor() ([]byte, []int) {
-	return file_dhis2sync_config_v1_config_proto_rawDescGZIP(), []int{8}
+	return file_dhis2sync_config_v1_config_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *CreateConfigResponse) GetConfig() *Config {
@@ -1155,7 +1258,7 @@ type GetConfigRequest struct {
 
 func (x *GetConfigRequest) Reset() {
 	*x = GetConfigRequest{}
-	mi := &file_dhis2sync_config_v1_config_proto_msgTypes[9]
+	mi := &file_dhis2sync_config_v1_config_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1167,7 +1270,7 @@ func (x *GetConfigRequest) String() string {
 func (*GetConfigRequest) ProtoMessage() {}
 
 func (x *GetConfigRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dhis2sync_config_v1_config_proto_msgTypes[9]
+	mi := &file_dhis2sync_config_v1_config_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1180,7 +1283,7 @@ func (x *GetConfigRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConfigRequest.ProtoReflect.Descriptor instead.
 func (*GetConfigRequest) Descriptor() ([]byte, []int) {
-	return file_dhis2sync_config_v1_config_proto_rawDescGZIP(), []int{9}
+	return file_dhis2sync_config_v1_config_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetConfigRequest) GetId() string {
@@ -1200,7 +1303,7 @@ type GetConfigResponse struct {
 
 func (x *GetConfigResponse) Reset() {
 	*x = GetConfigResponse{}
-	mi := &file_dhis2sync_config_v1_config_proto_msgTypes[10]
+	mi := &file_dhis2sync_config_v1_config_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1212,7 +1315,7 @@ func (x *GetConfigResponse) String() string {
 func (*GetConfigResponse) ProtoMessage() {}
 
 func (x *GetConfigResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dhis2sync_config_v1_config_proto_msgTypes[10]
+	mi := &file_dhis2sync_config_v1_config_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1225,7 +1328,7 @@ func (x *GetConfigResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetConfigResponse.ProtoReflect.Descriptor instead.
 func (*GetConfigResponse) Descriptor() ([]byte, []int) {
-	return file_dhis2sync_config_v1_config_proto_rawDescGZIP(), []int{10}
+	return file_dhis2sync_config_v1_config_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *GetConfigResponse) GetConfig() *Config {
@@ -1248,7 +1351,7 @@ type ListConfigsRequest struct {
 
 func (x *ListConfigsRequest) Reset() {
 	*x = ListConfigsRequest{}
-	mi := &file_dhis2sync_config_v1_config_proto_msgTypes[11]
+	mi := &file_dhis2sync_config_v1_config_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1260,7 +1363,7 @@ func (x *ListConfigsRequest) String() string {
 func (*ListConfigsRequest) ProtoMessage() {}
 
 func (x *ListConfigsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dhis2sync_config_v1_config_proto_msgTypes[11]
+	mi := &file_dhis2sync_config_v1_config_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1273,7 +1376,7 @@ func (x *ListConfigsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListConfigsRequest.ProtoReflect.Descriptor instead.
 func (*ListConfigsRequest) Descriptor() ([]byte, []int) {
-	return file_dhis2sync_config_v1_config_proto_rawDescGZIP(), []int{11}
+	return file_dhis2sync_config_v1_config_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListConfigsRequest) GetInstanceId() string {
@@ -1307,7 +1410,7 @@ type ListConfigsResponse struct {
 
 func (x *ListConfigsResponse) Reset() {
 	*x = ListConfigsResponse{}
-	mi := &file_dhis2sync_config_v1_config_proto_msgTypes[12]
+	mi := &file_dhis2sync_config_v1_config_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1319,7 +1422,7 @@ func (x *ListConfigsResponse) String() string {
 func (*ListConfigsResponse) ProtoMessage() {}
 
 func (x *ListConfigsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dhis2sync_config_v1_config_proto_msgTypes[12]
+	mi := &file_dhis2sync_config_v1_config_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1332,7 +1435,7 @@ func (x *ListConfigsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListConfigsResponse.ProtoReflect.Descriptor instead.
 func (*ListConfigsResponse) Descriptor() ([]byte, []int) {
-	return file_dhis2sync_config_v1_config_proto_rawDescGZIP(), []int{12}
+	return file_dhis2sync_config_v1_config_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ListConfigsResponse) GetConfigs() []*Config {
@@ -1352,7 +1455,7 @@ type UpdateConfigRequest struct {
 
 func (x *UpdateConfigRequest) Reset() {
 	*x = UpdateConfigRequest{}
-	mi := &file_dhis2sync_config_v1_config_proto_msgTypes[13]
+	mi := &file_dhis2sync_config_v1_config_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1364,7 +1467,7 @@ func (x *UpdateConfigRequest) String() string {
 func (*UpdateConfigRequest) ProtoMessage() {}
 
 func (x *UpdateConfigRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dhis2sync_config_v1_config_proto_msgTypes[13]
+	mi := &file_dhis2sync_config_v1_config_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1377,7 +1480,7 @@ func (x *UpdateConfigRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateConfigRequest.ProtoReflect.Descriptor instead.
 func (*UpdateConfigRequest) Descriptor() ([]byte, []int) {
-	return file_dhis2sync_config_v1_config_proto_rawDescGZIP(), []int{13}
+	return file_dhis2sync_config_v1_config_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *UpdateConfigRequest) GetConfig() *Config {
@@ -1397,7 +1500,7 @@ type UpdateConfigResponse struct {
 
 func (x *UpdateConfigResponse) Reset() {
 	*x = UpdateConfigResponse{}
-	mi := &file_dhis2sync_config_v1_config_proto_msgTypes[14]
+	mi := &file_dhis2sync_config_v1_config_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1409,7 +1512,7 @@ func (x *UpdateConfigResponse) String() string {
 func (*UpdateConfigResponse) ProtoMessage() {}
 
 func (x *UpdateConfigResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dhis2sync_config_v1_config_proto_msgTypes[14]
+	mi := &file_dhis2sync_config_v1_config_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1422,7 +1525,7 @@ func (x *UpdateConfigResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateConfigResponse.ProtoReflect.Descriptor instead.
 func (*UpdateConfigResponse) Descriptor() ([]byte, []int) {
-	return file_dhis2sync_config_v1_config_proto_rawDescGZIP(), []int{14}
+	return file_dhis2sync_config_v1_config_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *UpdateConfigResponse) GetConfig() *Config {
@@ -1442,7 +1545,7 @@ type DeleteConfigRequest struct {
 
 func (x *DeleteConfigRequest) Reset() {
 	*x = DeleteConfigRequest{}
-	mi := &file_dhis2sync_config_v1_config_proto_msgTypes[15]
+	mi := &file_dhis2sync_config_v1_config_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1454,7 +1557,7 @@ func (x *DeleteConfigRequest) String() string {
 func (*DeleteConfigRequest) ProtoMessage() {}
 
 func (x *DeleteConfigRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dhis2sync_config_v1_config_proto_msgTypes[15]
+	mi := &file_dhis2sync_config_v1_config_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1467,7 +1570,7 @@ func (x *DeleteConfigRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteConfigRequest.ProtoReflect.Descriptor instead.
 func (*DeleteConfigRequest) Descriptor() ([]byte, []int) {
-	return file_dhis2sync_config_v1_config_proto_rawDescGZIP(), []int{15}
+	return file_dhis2sync_config_v1_config_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *DeleteConfigRequest) GetId() string {
@@ -1486,7 +1589,7 @@ type DeleteConfigResponse struct {
 
 func (x *DeleteConfigResponse) Reset() {
 	*x = DeleteConfigResponse{}
-	mi := &file_dhis2sync_config_v1_config_proto_msgTypes[16]
+	mi := &file_dhis2sync_config_v1_config_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1498,7 +1601,7 @@ func (x *DeleteConfigResponse) String() string {
 func (*DeleteConfigResponse) ProtoMessage() {}
 
 func (x *DeleteConfigResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dhis2sync_config_v1_config_proto_msgTypes[16]
+	mi := &file_dhis2sync_config_v1_config_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1511,7 +1614,7 @@ func (x *DeleteConfigResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteConfigResponse.ProtoReflect.Descriptor instead.
 func (*DeleteConfigResponse) Descriptor() ([]byte, []int) {
-	return file_dhis2sync_config_v1_config_proto_rawDescGZIP(), []int{16}
+	return file_dhis2sync_config_v1_config_proto_rawDescGZIP(), []int{17}
 }
 
 // ValidateConfigRequest carries the configuration to check.
@@ -1524,7 +1627,7 @@ type ValidateConfigRequest struct {
 
 func (x *ValidateConfigRequest) Reset() {
 	*x = ValidateConfigRequest{}
-	mi := &file_dhis2sync_config_v1_config_proto_msgTypes[17]
+	mi := &file_dhis2sync_config_v1_config_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1536,7 +1639,7 @@ func (x *ValidateConfigRequest) String() string {
 func (*ValidateConfigRequest) ProtoMessage() {}
 
 func (x *ValidateConfigRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_dhis2sync_config_v1_config_proto_msgTypes[17]
+	mi := &file_dhis2sync_config_v1_config_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1549,7 +1652,7 @@ func (x *ValidateConfigRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidateConfigRequest.ProtoReflect.Descriptor instead.
 func (*ValidateConfigRequest) Descriptor() ([]byte, []int) {
-	return file_dhis2sync_config_v1_config_proto_rawDescGZIP(), []int{17}
+	return file_dhis2sync_config_v1_config_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ValidateConfigRequest) GetConfig() *Config {
@@ -1569,7 +1672,7 @@ type ValidateConfigResponse struct {
 
 func (x *ValidateConfigResponse) Reset() {
 	*x = ValidateConfigResponse{}
-	mi := &file_dhis2sync_config_v1_config_proto_msgTypes[18]
+	mi := &file_dhis2sync_config_v1_config_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1581,7 +1684,7 @@ func (x *ValidateConfigResponse) String() string {
 func (*ValidateConfigResponse) ProtoMessage() {}
 
 func (x *ValidateConfigResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_dhis2sync_config_v1_config_proto_msgTypes[18]
+	mi := &file_dhis2sync_config_v1_config_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1594,7 +1697,7 @@ func (x *ValidateConfigResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ValidateConfigResponse.ProtoReflect.Descriptor instead.
 func (*ValidateConfigResponse) Descriptor() ([]byte, []int) {
-	return file_dhis2sync_config_v1_config_proto_rawDescGZIP(), []int{18}
+	return file_dhis2sync_config_v1_config_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ValidateConfigResponse) GetConfig() *Config {
@@ -1611,12 +1714,14 @@ const file_dhis2sync_config_v1_config_proto_rawDesc = "" +
 	" dhis2sync/config/v1/config.proto\x12\x13dhis2sync.config.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\";\n" +
 	"\bSchedule\x12\x12\n" +
 	"\x04cron\x18\x01 \x01(\tR\x04cron\x12\x1b\n" +
-	"\ttime_zone\x18\x02 \x01(\tR\btimeZone\"\xcc\x01\n" +
+	"\ttime_zone\x18\x02 \x01(\tR\btimeZone\"\xb0\x02\n" +
 	"\bAutoSync\x122\n" +
 	"\x15poll_interval_seconds\x18\x01 \x01(\x05R\x13pollIntervalSeconds\x12+\n" +
 	"\x12max_syncs_per_hour\x18\x02 \x01(\x05R\x0fmaxSyncsPerHour\x12)\n" +
 	"\x10cooldown_seconds\x18\x03 \x01(\x05R\x0fcooldownSeconds\x124\n" +
-	"\x16disable_after_failures\x18\x04 \x01(\x05R\x14disableAfterFailures\"\xc2\x01\n" +
+	"\x16disable_after_failures\x18\x04 \x01(\x05R\x14disableAfterFailures\x12;\n" +
+	"\x1afast_poll_interval_seconds\x18\x05 \x01(\x05R\x17fastPollIntervalSeconds\x12%\n" +
+	"\x0efast_resources\x18\x06 \x03(\tR\rfastResources\"\xc2\x01\n" +
 	"\aFilters\x12 \n" +
 	"\forg_unit_ids\x18\x01 \x03(\tR\n" +
 	"orgUnitIds\x12\x1f\n" +
@@ -1643,7 +1748,7 @@ const file_dhis2sync_config_v1_config_proto_rawDesc = "" +
 	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
 	"\n" +
 	"batch_size\x18\x02 \x01(\x05R\tbatchSize\x12\"\n" +
-	"\rmax_in_flight\x18\x03 \x01(\x05R\vmaxInFlight\"\xc7\b\n" +
+	"\rmax_in_flight\x18\x03 \x01(\x05R\vmaxInFlight\"\xa5\t\n" +
 	"\x06Config\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12 \n" +
@@ -1669,7 +1774,14 @@ const file_dhis2sync_config_v1_config_proto_rawDesc = "" +
 	"\vcreate_time\x18\x13 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\x14 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
-	"updateTime\"J\n" +
+	"updateTime\x12'\n" +
+	"\x0finactive_reason\x18\x15 \x01(\tR\x0einactiveReason\x123\n" +
+	"\x06alerts\x18\x16 \x01(\v2\x1b.dhis2sync.config.v1.AlertsR\x06alerts\"d\n" +
+	"\x06Alerts\x12\x16\n" +
+	"\x06emails\x18\x01 \x03(\tR\x06emails\x12!\n" +
+	"\fwebhook_urls\x18\x02 \x03(\tR\vwebhookUrls\x12\x1f\n" +
+	"\von_warnings\x18\x03 \x01(\bR\n" +
+	"onWarnings\"J\n" +
 	"\x13CreateConfigRequest\x123\n" +
 	"\x06config\x18\x01 \x01(\v2\x1b.dhis2sync.config.v1.ConfigR\x06config\"K\n" +
 	"\x14CreateConfigResponse\x123\n" +
@@ -1771,7 +1883,7 @@ func file_dhis2sync_config_v1_config_proto_rawDescGZIP() []byte {
 }
 
 var file_dhis2sync_config_v1_config_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_dhis2sync_config_v1_config_proto_msgTypes = make([]protoimpl.MessageInfo, 20)
+var file_dhis2sync_config_v1_config_proto_msgTypes = make([]protoimpl.MessageInfo, 21)
 var file_dhis2sync_config_v1_config_proto_goTypes = []any{
 	(SyncType)(0),                  // 0: dhis2sync.config.v1.SyncType
 	(MetadataFamily)(0),            // 1: dhis2sync.config.v1.MetadataFamily
@@ -1787,25 +1899,26 @@ var file_dhis2sync_config_v1_config_proto_goTypes = []any{
 	(*Deletion)(nil),               // 11: dhis2sync.config.v1.Deletion
 	(*Sizes)(nil),                  // 12: dhis2sync.config.v1.Sizes
 	(*Config)(nil),                 // 13: dhis2sync.config.v1.Config
-	(*CreateConfigRequest)(nil),    // 14: dhis2sync.config.v1.CreateConfigRequest
-	(*CreateConfigResponse)(nil),   // 15: dhis2sync.config.v1.CreateConfigResponse
-	(*GetConfigRequest)(nil),       // 16: dhis2sync.config.v1.GetConfigRequest
-	(*GetConfigResponse)(nil),      // 17: dhis2sync.config.v1.GetConfigResponse
-	(*ListConfigsRequest)(nil),     // 18: dhis2sync.config.v1.ListConfigsRequest
-	(*ListConfigsResponse)(nil),    // 19: dhis2sync.config.v1.ListConfigsResponse
-	(*UpdateConfigRequest)(nil),    // 20: dhis2sync.config.v1.UpdateConfigRequest
-	(*UpdateConfigResponse)(nil),   // 21: dhis2sync.config.v1.UpdateConfigResponse
-	(*DeleteConfigRequest)(nil),    // 22: dhis2sync.config.v1.DeleteConfigRequest
-	(*DeleteConfigResponse)(nil),   // 23: dhis2sync.config.v1.DeleteConfigResponse
-	(*ValidateConfigRequest)(nil),  // 24: dhis2sync.config.v1.ValidateConfigRequest
-	(*ValidateConfigResponse)(nil), // 25: dhis2sync.config.v1.ValidateConfigResponse
-	nil,                            // 26: dhis2sync.config.v1.Policies.UserMappingEntry
-	(*timestamppb.Timestamp)(nil),  // 27: google.protobuf.Timestamp
+	(*Alerts)(nil),                 // 14: dhis2sync.config.v1.Alerts
+	(*CreateConfigRequest)(nil),    // 15: dhis2sync.config.v1.CreateConfigRequest
+	(*CreateConfigResponse)(nil),   // 16: dhis2sync.config.v1.CreateConfigResponse
+	(*GetConfigRequest)(nil),       // 17: dhis2sync.config.v1.GetConfigRequest
+	(*GetConfigResponse)(nil),      // 18: dhis2sync.config.v1.GetConfigResponse
+	(*ListConfigsRequest)(nil),     // 19: dhis2sync.config.v1.ListConfigsRequest
+	(*ListConfigsResponse)(nil),    // 20: dhis2sync.config.v1.ListConfigsResponse
+	(*UpdateConfigRequest)(nil),    // 21: dhis2sync.config.v1.UpdateConfigRequest
+	(*UpdateConfigResponse)(nil),   // 22: dhis2sync.config.v1.UpdateConfigResponse
+	(*DeleteConfigRequest)(nil),    // 23: dhis2sync.config.v1.DeleteConfigRequest
+	(*DeleteConfigResponse)(nil),   // 24: dhis2sync.config.v1.DeleteConfigResponse
+	(*ValidateConfigRequest)(nil),  // 25: dhis2sync.config.v1.ValidateConfigRequest
+	(*ValidateConfigResponse)(nil), // 26: dhis2sync.config.v1.ValidateConfigResponse
+	nil,                            // 27: dhis2sync.config.v1.Policies.UserMappingEntry
+	(*timestamppb.Timestamp)(nil),  // 28: google.protobuf.Timestamp
 }
 var file_dhis2sync_config_v1_config_proto_depIdxs = []int32{
 	5,  // 0: dhis2sync.config.v1.Policies.sharing:type_name -> dhis2sync.config.v1.ReferencePolicy
 	5,  // 1: dhis2sync.config.v1.Policies.user_references:type_name -> dhis2sync.config.v1.ReferencePolicy
-	26, // 2: dhis2sync.config.v1.Policies.user_mapping:type_name -> dhis2sync.config.v1.Policies.UserMappingEntry
+	27, // 2: dhis2sync.config.v1.Policies.user_mapping:type_name -> dhis2sync.config.v1.Policies.UserMappingEntry
 	0,  // 3: dhis2sync.config.v1.Config.sync_type:type_name -> dhis2sync.config.v1.SyncType
 	1,  // 4: dhis2sync.config.v1.Config.metadata_families:type_name -> dhis2sync.config.v1.MetadataFamily
 	9,  // 5: dhis2sync.config.v1.Config.filters:type_name -> dhis2sync.config.v1.Filters
@@ -1818,34 +1931,35 @@ var file_dhis2sync_config_v1_config_proto_depIdxs = []int32{
 	6,  // 12: dhis2sync.config.v1.Config.execution_mode:type_name -> dhis2sync.config.v1.ExecutionMode
 	7,  // 13: dhis2sync.config.v1.Config.schedule:type_name -> dhis2sync.config.v1.Schedule
 	8,  // 14: dhis2sync.config.v1.Config.auto_sync:type_name -> dhis2sync.config.v1.AutoSync
-	27, // 15: dhis2sync.config.v1.Config.create_time:type_name -> google.protobuf.Timestamp
-	27, // 16: dhis2sync.config.v1.Config.update_time:type_name -> google.protobuf.Timestamp
-	13, // 17: dhis2sync.config.v1.CreateConfigRequest.config:type_name -> dhis2sync.config.v1.Config
-	13, // 18: dhis2sync.config.v1.CreateConfigResponse.config:type_name -> dhis2sync.config.v1.Config
-	13, // 19: dhis2sync.config.v1.GetConfigResponse.config:type_name -> dhis2sync.config.v1.Config
-	6,  // 20: dhis2sync.config.v1.ListConfigsRequest.execution_mode:type_name -> dhis2sync.config.v1.ExecutionMode
-	13, // 21: dhis2sync.config.v1.ListConfigsResponse.configs:type_name -> dhis2sync.config.v1.Config
-	13, // 22: dhis2sync.config.v1.UpdateConfigRequest.config:type_name -> dhis2sync.config.v1.Config
-	13, // 23: dhis2sync.config.v1.UpdateConfigResponse.config:type_name -> dhis2sync.config.v1.Config
-	13, // 24: dhis2sync.config.v1.ValidateConfigRequest.config:type_name -> dhis2sync.config.v1.Config
-	13, // 25: dhis2sync.config.v1.ValidateConfigResponse.config:type_name -> dhis2sync.config.v1.Config
-	14, // 26: dhis2sync.config.v1.ConfigService.CreateConfig:input_type -> dhis2sync.config.v1.CreateConfigRequest
-	16, // 27: dhis2sync.config.v1.ConfigService.GetConfig:input_type -> dhis2sync.config.v1.GetConfigRequest
-	18, // 28: dhis2sync.config.v1.ConfigService.ListConfigs:input_type -> dhis2sync.config.v1.ListConfigsRequest
-	20, // 29: dhis2sync.config.v1.ConfigService.UpdateConfig:input_type -> dhis2sync.config.v1.UpdateConfigRequest
-	22, // 30: dhis2sync.config.v1.ConfigService.DeleteConfig:input_type -> dhis2sync.config.v1.DeleteConfigRequest
-	24, // 31: dhis2sync.config.v1.ConfigService.ValidateConfig:input_type -> dhis2sync.config.v1.ValidateConfigRequest
-	15, // 32: dhis2sync.config.v1.ConfigService.CreateConfig:output_type -> dhis2sync.config.v1.CreateConfigResponse
-	17, // 33: dhis2sync.config.v1.ConfigService.GetConfig:output_type -> dhis2sync.config.v1.GetConfigResponse
-	19, // 34: dhis2sync.config.v1.ConfigService.ListConfigs:output_type -> dhis2sync.config.v1.ListConfigsResponse
-	21, // 35: dhis2sync.config.v1.ConfigService.UpdateConfig:output_type -> dhis2sync.config.v1.UpdateConfigResponse
-	23, // 36: dhis2sync.config.v1.ConfigService.DeleteConfig:output_type -> dhis2sync.config.v1.DeleteConfigResponse
-	25, // 37: dhis2sync.config.v1.ConfigService.ValidateConfig:output_type -> dhis2sync.config.v1.ValidateConfigResponse
-	32, // [32:38] is the sub-list for method output_type
-	26, // [26:32] is the sub-list for method input_type
-	26, // [26:26] is the sub-list for extension type_name
-	26, // [26:26] is the sub-list for extension extendee
-	0,  // [0:26] is the sub-list for field type_name
+	28, // 15: dhis2sync.config.v1.Config.create_time:type_name -> google.protobuf.Timestamp
+	28, // 16: dhis2sync.config.v1.Config.update_time:type_name -> google.protobuf.Timestamp
+	14, // 17: dhis2sync.config.v1.Config.alerts:type_name -> dhis2sync.config.v1.Alerts
+	13, // 18: dhis2sync.config.v1.CreateConfigRequest.config:type_name -> dhis2sync.config.v1.Config
+	13, // 19: dhis2sync.config.v1.CreateConfigResponse.config:type_name -> dhis2sync.config.v1.Config
+	13, // 20: dhis2sync.config.v1.GetConfigResponse.config:type_name -> dhis2sync.config.v1.Config
+	6,  // 21: dhis2sync.config.v1.ListConfigsRequest.execution_mode:type_name -> dhis2sync.config.v1.ExecutionMode
+	13, // 22: dhis2sync.config.v1.ListConfigsResponse.configs:type_name -> dhis2sync.config.v1.Config
+	13, // 23: dhis2sync.config.v1.UpdateConfigRequest.config:type_name -> dhis2sync.config.v1.Config
+	13, // 24: dhis2sync.config.v1.UpdateConfigResponse.config:type_name -> dhis2sync.config.v1.Config
+	13, // 25: dhis2sync.config.v1.ValidateConfigRequest.config:type_name -> dhis2sync.config.v1.Config
+	13, // 26: dhis2sync.config.v1.ValidateConfigResponse.config:type_name -> dhis2sync.config.v1.Config
+	15, // 27: dhis2sync.config.v1.ConfigService.CreateConfig:input_type -> dhis2sync.config.v1.CreateConfigRequest
+	17, // 28: dhis2sync.config.v1.ConfigService.GetConfig:input_type -> dhis2sync.config.v1.GetConfigRequest
+	19, // 29: dhis2sync.config.v1.ConfigService.ListConfigs:input_type -> dhis2sync.config.v1.ListConfigsRequest
+	21, // 30: dhis2sync.config.v1.ConfigService.UpdateConfig:input_type -> dhis2sync.config.v1.UpdateConfigRequest
+	23, // 31: dhis2sync.config.v1.ConfigService.DeleteConfig:input_type -> dhis2sync.config.v1.DeleteConfigRequest
+	25, // 32: dhis2sync.config.v1.ConfigService.ValidateConfig:input_type -> dhis2sync.config.v1.ValidateConfigRequest
+	16, // 33: dhis2sync.config.v1.ConfigService.CreateConfig:output_type -> dhis2sync.config.v1.CreateConfigResponse
+	18, // 34: dhis2sync.config.v1.ConfigService.GetConfig:output_type -> dhis2sync.config.v1.GetConfigResponse
+	20, // 35: dhis2sync.config.v1.ConfigService.ListConfigs:output_type -> dhis2sync.config.v1.ListConfigsResponse
+	22, // 36: dhis2sync.config.v1.ConfigService.UpdateConfig:output_type -> dhis2sync.config.v1.UpdateConfigResponse
+	24, // 37: dhis2sync.config.v1.ConfigService.DeleteConfig:output_type -> dhis2sync.config.v1.DeleteConfigResponse
+	26, // 38: dhis2sync.config.v1.ConfigService.ValidateConfig:output_type -> dhis2sync.config.v1.ValidateConfigResponse
+	33, // [33:39] is the sub-list for method output_type
+	27, // [27:33] is the sub-list for method input_type
+	27, // [27:27] is the sub-list for extension type_name
+	27, // [27:27] is the sub-list for extension extendee
+	0,  // [0:27] is the sub-list for field type_name
 }
 
 func init() { file_dhis2sync_config_v1_config_proto_init() }
@@ -1853,14 +1967,14 @@ func file_dhis2sync_config_v1_config_proto_init() {
 	if File_dhis2sync_config_v1_config_proto != nil {
 		return
 	}
-	file_dhis2sync_config_v1_config_proto_msgTypes[11].OneofWrappers = []any{}
+	file_dhis2sync_config_v1_config_proto_msgTypes[12].OneofWrappers = []any{}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_dhis2sync_config_v1_config_proto_rawDesc), len(file_dhis2sync_config_v1_config_proto_rawDesc)),
 			NumEnums:      7,
-			NumMessages:   20,
+			NumMessages:   21,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

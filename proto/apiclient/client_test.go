@@ -1,6 +1,7 @@
-package gateway_test
+package apiclient_test
 
 import (
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -8,8 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/dhis2sync/dhis2sync/frontend/gateway"
-	"github.com/dhis2sync/dhis2sync/frontend/gateway/gatewaytest"
+	"github.com/dhis2sync/dhis2sync/proto/apiclient"
 )
 
 func TestNormalizeField(t *testing.T) {
@@ -23,7 +23,7 @@ func TestNormalizeField(t *testing.T) {
 		"name":                     "name",
 	}
 	for in, want := range tests {
-		if got := gateway.NormalizeField(in); got != want {
+		if got := apiclient.NormalizeField(in); got != want {
 			t.Errorf("NormalizeField(%q) = %q, want %q", in, got, want)
 		}
 	}
@@ -48,14 +48,14 @@ func TestErrorsAreTyped(t *testing.T) {
 				_, _ = io.WriteString(w, tc.body)
 			}))
 			defer srv.Close()
-			_, err := gateway.New(srv.URL, nil).ListInstances(t.Context())
-			var ge *gateway.Error
+			_, err := apiclient.New(srv.URL, nil).ListInstances(t.Context())
+			var ge *apiclient.Error
 			if !errors.As(err, &ge) || ge.HTTPStatus != tc.status || ge.Message != tc.msg {
 				t.Fatalf("err = %#v", err)
 			}
 			for k, v := range tc.fields {
-				if gateway.FieldErrors(err)[k] != v {
-					t.Errorf("field %s = %q", k, gateway.FieldErrors(err)[k])
+				if apiclient.FieldErrors(err)[k] != v {
+					t.Errorf("field %s = %q", k, apiclient.FieldErrors(err)[k])
 				}
 			}
 		})
@@ -64,13 +64,13 @@ func TestErrorsAreTyped(t *testing.T) {
 
 func TestUnreachableAndMalformed(t *testing.T) {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = io.WriteString(w, "{not json") }))
-	_, err := gateway.New(srv.URL, nil).ListInstances(t.Context())
-	if !errors.Is(err, gateway.ErrMalformed) {
+	_, err := apiclient.New(srv.URL, nil).ListInstances(t.Context())
+	if !errors.Is(err, apiclient.ErrMalformed) {
 		t.Errorf("malformed: %v", err)
 	}
 	srv.Close()
-	_, err = gateway.New(srv.URL, nil).ListInstances(t.Context())
-	if !errors.Is(err, gateway.ErrUnreachable) {
+	_, err = apiclient.New(srv.URL, nil).ListInstances(t.Context())
+	if !errors.Is(err, apiclient.ErrUnreachable) {
 		t.Errorf("unreachable: %v", err)
 	}
 }
@@ -87,7 +87,7 @@ func TestEventStreamParsesMessages(t *testing.T) {
 			`data: {"error":{"code":14,"message":"orchestrator unavailable"}}`+"\n\n")
 	}))
 	defer srv.Close()
-	s, err := gateway.New(srv.URL, nil).WatchJob(t.Context(), "j1")
+	s, err := apiclient.New(srv.URL, nil).WatchJob(t.Context(), "j1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -108,27 +108,33 @@ func TestEventStreamParsesMessages(t *testing.T) {
 	}
 }
 
-// TestFakeGatewayContract runs the client against the fake: sign-in, roles, and a job that runs to the end.
-func TestFakeGatewayContract(t *testing.T) {
-	fake := gatewaytest.New()
-	defer fake.Close()
-	anon := gateway.New(fake.URL, nil)
-	if _, err := anon.Login(t.Context(), "admin", "wrong"); !gateway.IsUnauthenticated(err) {
-		t.Fatalf("wrong password: %v", err)
+// TestDoSendsJSONAndKeepsRawAnswers: the raw form the end-to-end tests use — a map body with encoding/json, a
+// *json.RawMessage answer kept verbatim, a query in the path — and violations as the services named them.
+func TestDoSendsJSONAndKeepsRawAnswers(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		switch {
+		case r.URL.Path == "/api/v1/echo" && r.URL.Query().Get("limit") == "3" && r.Header.Get("Authorization") == "Bearer tok":
+			_, _ = w.Write(body)
+		default:
+			w.WriteHeader(http.StatusBadRequest)
+			_, _ = io.WriteString(w, `{"code":3,"message":"invalid","details":[{"@type":"type.googleapis.com/google.rpc.BadRequest",`+
+				`"fieldViolations":[{"field":"destinationInstanceIds[0]","description":"unknown instance"}]}]}`)
+		}
+	}))
+	defer srv.Close()
+	c := apiclient.New(srv.URL, nil).WithToken("tok")
+	var raw json.RawMessage
+	if err := c.Do(t.Context(), http.MethodPost, "/api/v1/echo?limit=3", map[string]any{"dryRun": true}, &raw); err != nil {
+		t.Fatal(err)
 	}
-	if _, err := anon.ListInstances(t.Context()); !gateway.IsUnauthenticated(err) {
-		t.Fatalf("no token: %v", err)
+	if string(raw) != `{"dryRun":true}` {
+		t.Errorf("raw answer %s", raw)
 	}
-	resp, err := anon.Login(t.Context(), "viewer", gatewaytest.ViewerPassword)
-	if err != nil || resp.GetUser().GetRole().String() != "ROLE_VIEWER" {
-		t.Fatalf("login: %v %v", resp, err)
-	}
-	viewer := anon.WithToken(resp.GetToken())
-	if err := viewer.DeleteInstance(t.Context(), "x"); !gateway.IsForbidden(err) {
-		t.Fatalf("viewer delete: %v", err)
-	}
-	me, err := viewer.Me(t.Context())
-	if err != nil || me.GetUsername() != "viewer" {
-		t.Fatalf("me: %v %v", me, err)
+	err := c.Do(t.Context(), http.MethodPost, "/api/v1/configs", map[string]any{}, nil)
+	var ge *apiclient.Error
+	if !errors.As(err, &ge) || ge.HTTPStatus != http.StatusBadRequest || len(ge.Violations) != 1 ||
+		ge.Violations[0].Field != "destinationInstanceIds[0]" || ge.Fields["destination_instance_ids[0]"] != "unknown instance" {
+		t.Fatalf("err = %#v", err)
 	}
 }

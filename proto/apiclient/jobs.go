@@ -1,7 +1,8 @@
-package gateway
+package apiclient
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -55,28 +56,28 @@ func (f JobFilter) query() url.Values {
 // ListJobs returns one page of top-level jobs.
 func (c *Client) ListJobs(ctx context.Context, f JobFilter) (*orchestratorv1.ListJobsResponse, error) {
 	out := &orchestratorv1.ListJobsResponse{}
-	err := c.do(ctx, http.MethodGet, "/api/v1/jobs", f.query(), nil, out)
+	err := c.call(ctx, http.MethodGet, "/api/v1/jobs", f.query(), nil, out)
 	return out, err
 }
 
 // GetJob returns a job with its sub-jobs, steps and verification.
 func (c *Client) GetJob(ctx context.Context, id string) (*orchestratorv1.Job, error) {
 	out := &orchestratorv1.Job{}
-	err := c.do(ctx, http.MethodGet, "/api/v1/jobs/"+escape(id), nil, nil, out)
+	err := c.call(ctx, http.MethodGet, "/api/v1/jobs/"+escape(id), nil, nil, out)
 	return out, err
 }
 
 // LaunchConfig starts a job for a configuration now.
 func (c *Client) LaunchConfig(ctx context.Context, in *orchestratorv1.LaunchConfigRequest) (*orchestratorv1.Job, error) {
 	out := &orchestratorv1.Job{}
-	err := c.do(ctx, http.MethodPost, "/api/v1/configs/"+escape(in.GetConfigId())+":launch", nil, in, out)
+	err := c.call(ctx, http.MethodPost, "/api/v1/configs/"+escape(in.GetConfigId())+":launch", nil, in, out)
 	return out, err
 }
 
 // CancelJob asks a running job to stop.
 func (c *Client) CancelJob(ctx context.Context, id string) (*orchestratorv1.Job, error) {
 	out := &orchestratorv1.Job{}
-	err := c.do(ctx, http.MethodPost, "/api/v1/jobs/"+escape(id)+":cancel", nil,
+	err := c.call(ctx, http.MethodPost, "/api/v1/jobs/"+escape(id)+":cancel", nil,
 		&orchestratorv1.CancelJobRequest{Id: id}, out)
 	return out, err
 }
@@ -84,7 +85,7 @@ func (c *Client) CancelJob(ctx context.Context, id string) (*orchestratorv1.Job,
 // RetryJob starts a new job that retries a failed one.
 func (c *Client) RetryJob(ctx context.Context, id string) (*orchestratorv1.Job, error) {
 	out := &orchestratorv1.Job{}
-	err := c.do(ctx, http.MethodPost, "/api/v1/jobs/"+escape(id)+":retry", nil,
+	err := c.call(ctx, http.MethodPost, "/api/v1/jobs/"+escape(id)+":retry", nil,
 		&orchestratorv1.RetryJobRequest{Id: id}, out)
 	return out, err
 }
@@ -109,8 +110,42 @@ func (c *Client) JobLogs(ctx context.Context, id string, lq LogQuery) ([]*orches
 		q.Set("limit", strconv.Itoa(lq.Limit))
 	}
 	out := &orchestratorv1.ListJobLogsResponse{}
-	if err := c.do(ctx, http.MethodGet, "/api/v1/jobs/"+escape(id)+"/logs", q, nil, out); err != nil {
+	if err := c.call(ctx, http.MethodGet, "/api/v1/jobs/"+escape(id)+"/logs", q, nil, out); err != nil {
 		return nil, err
 	}
 	return out.GetLines(), nil
+}
+
+// Final reports whether a job status is final: the job will not change any more.
+func Final(s orchestratorv1.JobStatus) bool {
+	switch s {
+	case orchestratorv1.JobStatus_JOB_STATUS_COMPLETED, orchestratorv1.JobStatus_JOB_STATUS_COMPLETED_WITH_WARNINGS,
+		orchestratorv1.JobStatus_JOB_STATUS_FAILED, orchestratorv1.JobStatus_JOB_STATUS_CANCELLED,
+		orchestratorv1.JobStatus_JOB_STATUS_FAILED_PERMANENTLY:
+		return true
+	}
+	return false
+}
+
+// WaitJob polls a job until its status is final or ctx ends; progress, when set, sees every poll.
+func (c *Client) WaitJob(ctx context.Context, id string, progress func(*orchestratorv1.Job)) (*orchestratorv1.Job, error) {
+	t := time.NewTicker(500 * time.Millisecond)
+	defer t.Stop()
+	for {
+		j, err := c.GetJob(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if progress != nil {
+			progress(j)
+		}
+		if Final(j.GetStatus()) {
+			return j, nil
+		}
+		select {
+		case <-ctx.Done():
+			return j, fmt.Errorf("job %s still %s: %w", id, j.GetStatus(), ctx.Err())
+		case <-t.C:
+		}
+	}
 }

@@ -1,4 +1,4 @@
-package gateway
+package apiclient
 
 import (
 	"encoding/json"
@@ -19,6 +19,14 @@ type Error struct {
 	Message string
 	// Fields maps a field path in snake_case ("schedule.cron") to its validation message.
 	Fields map[string]string
+	// Violations are the field violations as the services named them ("baseUrl", "destinationInstanceIds[0]").
+	Violations []Violation
+}
+
+// Violation is one field violation of a google.rpc.BadRequest detail.
+type Violation struct {
+	Field       string `json:"field"`
+	Description string `json:"description"`
 }
 
 func (e *Error) Error() string {
@@ -68,11 +76,8 @@ type rawStatus struct {
 }
 
 type badRequest struct {
-	Type            string `json:"@type"`
-	FieldViolations []struct {
-		Field       string `json:"field"`
-		Description string `json:"description"`
-	} `json:"fieldViolations"`
+	Type            string      `json:"@type"`
+	FieldViolations []Violation `json:"fieldViolations"`
 }
 
 // decodeError builds an *Error from a non-2xx answer; a body that is not a gateway status still gives an
@@ -95,6 +100,7 @@ func decodeError(status int, body []byte) *Error {
 				e.Fields = map[string]string{}
 			}
 			e.Fields[NormalizeField(v.Field)] = v.Description
+			e.Violations = append(e.Violations, v)
 		}
 	}
 	return e

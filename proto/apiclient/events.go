@@ -1,4 +1,4 @@
-package gateway
+package apiclient
 
 import (
 	"bufio"
@@ -25,9 +25,7 @@ func (c *Client) WatchJob(ctx context.Context, id string) (*EventStream, error) 
 		return nil, fmt.Errorf("build watch request: %w", err)
 	}
 	req.Header.Set("Accept", "text/event-stream")
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
+	c.authorize(req)
 	// A stream lives as long as the job: no client timeout, only the request's context.
 	streamClient := &http.Client{Transport: c.http.Transport}
 	resp, err := streamClient.Do(req)
