@@ -30,6 +30,7 @@ import (
 var publicFiles = []protoreflect.FileDescriptor{
 	authv1.File_dhis2sync_auth_v1_auth_proto, instancev1.File_dhis2sync_instance_v1_instance_proto,
 	configv1.File_dhis2sync_config_v1_config_proto, orchestratorv1.File_dhis2sync_orchestrator_v1_orchestrator_proto,
+	orchestratorv1.File_dhis2sync_orchestrator_v1_automation_proto,
 }
 
 // caller is a column of the matrix.

@@ -123,6 +123,7 @@ func New(ctx context.Context, o Options) (*Gateway, error) {
 		{&instancev1.InstanceService_ServiceDesc, conn(o.Instance)},
 		{&configv1.ConfigService_ServiceDesc, conn(o.Config)},
 		{&orchestratorv1.OrchestratorService_ServiceDesc, conn(o.Orchestrator)},
+		{&orchestratorv1.AutomationService_ServiceDesc, conn(o.Orchestrator)},
 	}
 	if err := instancev1.RegisterInstanceServiceHandlerClient(ctx, g.mux, instancev1.NewInstanceServiceClient(g.backends[0].conn)); err != nil {
 		return nil, err

@@ -56,6 +56,12 @@ var access = map[string][]string{
 	orchestratorv1.OrchestratorService_CancelJob_FullMethodName:    {gateway},
 	orchestratorv1.OrchestratorService_RetryJob_FullMethodName:     {gateway},
 
+	orchestratorv1.AutomationService_GetAutomationState_FullMethodName:   {gateway},
+	orchestratorv1.AutomationService_ListAutomationStates_FullMethodName: {gateway},
+	orchestratorv1.AutomationService_SendTestAlert_FullMethodName:        {gateway},
+
+	extractorv1.ChangeProbeService_ProbeChanges_FullMethodName: {orchestrator}, // automatic mode's watcher
+
 	extractorv1.ExtractorService_ExtractStep_FullMethodName: {orchestrator},
 	extractorv1.ExtractorService_CancelJob_FullMethodName:   {orchestrator},
 	extractorv1.ExtractorService_VerifyStep_FullMethodName:  {orchestrator},
