@@ -17,6 +17,7 @@ service_addr() {
   extractor) default=127.0.0.1:9104 ;;
   loader) default=127.0.0.1:9105 ;;
   gateway) default=127.0.0.1:8080 ;;
+  gateway-grpc) default=127.0.0.1:9100 ;;
   frontend) default=127.0.0.1:8090 ;;
   esac
   echo "${!var:-$default}"
@@ -46,6 +47,7 @@ env_file() {
 export DHIS2SYNC_DATABASE_URL='$db'
 export DHIS2SYNC_NATS_URL='$DHIS2SYNC_NATS_URL'
 export DHIS2SYNC_DATA_DIR='$DATA'
+export DHIS2SYNC_IDENTITY_DIR='${DHIS2SYNC_IDENTITY_DIR:-$DATA/identity}'
 export DHIS2SYNC_SECRET_KEY='${DHIS2SYNC_SECRET_KEY:-$(secret_file secret.key 'head -c 32 /dev/urandom | base64')}'
 export DHIS2SYNC_ADMIN_USER='${DHIS2SYNC_ADMIN_USER:-admin}'
 export DHIS2SYNC_ADMIN_PASSWORD='${DHIS2SYNC_ADMIN_PASSWORD:-$(secret_file admin-password 'head -c 12 /dev/urandom | base64 | tr -d "/+="')}'
@@ -85,7 +87,8 @@ $(tail -n 20 "$LOGS/$svc.log")"
   done
   local addr
   addr=$(service_addr gateway)
-  say "stack is up: gateway http://$addr, frontend http://$(service_addr frontend)"
+  say "stack is up: gateway http://$addr (public gRPC $(service_addr gateway-grpc)), frontend http://$(service_addr frontend)"
+  say "services authenticate each other with the certificates in $DHIS2SYNC_IDENTITY_DIR (created at first start)"
   say "sign in as $DHIS2SYNC_ADMIN_USER with the password in $DATA/admin-password; logs in $LOGS; stop with: make down"
 }
 

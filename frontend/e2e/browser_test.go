@@ -95,7 +95,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		chromedp.Flag("disable-component-update", true), chromedp.Flag("disable-sync", true), chromedp.NoFirstRun,
 		chromedp.Flag("disable-quic", true), chromedp.UserDataDir(t.TempDir()), chromedp.WindowSize(1280, 900),
 		chromedp.Flag("lang", "en-US"))
-	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
 	defer cancel()
 	actx, cancelAlloc := chromedp.NewExecAllocator(ctx, opts...)
 	defer cancelAlloc()
@@ -116,10 +116,10 @@ func TestDashboardInBrowser(t *testing.T) {
 		}
 		return ok
 	}
-	waitJS := func(step, js string) {
+	waitJSFor := func(step, js string, limit time.Duration) {
 		t.Helper()
 		// A click that reloads the page can detach the document mid-poll; poll again on the new one.
-		deadline := time.Now().Add(30 * time.Second)
+		deadline := time.Now().Add(limit)
 		for {
 			_, err := chromedp.Run(ctx, chromedp.Poll[bool](js, chromedp.WithPollingTimeout(time.Until(deadline))))
 			if err == nil {
@@ -131,6 +131,7 @@ func TestDashboardInBrowser(t *testing.T) {
 			}
 		}
 	}
+	waitJS := func(step, js string) { t.Helper(); waitJSFor(step, js, 30*time.Second) }
 	shot := func(name string) {
 		t.Helper()
 		dir := os.Getenv("DHIS2SYNC_SCREENSHOTS")
@@ -155,6 +156,20 @@ func TestDashboardInBrowser(t *testing.T) {
 	shot("01-sign-in")
 	do("sign in", chromedp.SetValue(chromedp.ID("username"), "admin"), chromedp.SetValue(chromedp.ID("password"), st.password),
 		chromedp.Click(chromedp.ID("login-submit")), chromedp.WaitVisible(chromedp.ID("current-user")))
+
+	// An invalid instance: the service's field messages appear next to the fields, and what was typed stays.
+	badName := "Broken " + suffix
+	do("open instance form", chromedp.Navigate(st.url+"/instances/new"), chromedp.WaitVisible(chromedp.ID("instance-form")))
+	do("submit an invalid instance", chromedp.SetValue(chromedp.ID("name"), badName), chromedp.SetValue(chromedp.ID("base_url"), "hmis.example.org/dhis"),
+		chromedp.SetValue(chromedp.ID("username"), "sync"), chromedp.SetValue(chromedp.ID("password"), "district"),
+		chromedp.Click(chromedp.ID("is_source")), chromedp.Click(chromedp.ID("instance-save")))
+	waitJS("instance field message", fieldMessageJS("base_url"))
+	if !eval("instance input kept", `document.getElementById("name").value === `+strconv.Quote(badName)+
+		` && document.getElementById("base_url").value === "hmis.example.org/dhis" && document.getElementById("username").value === "sync"`+
+		` && document.getElementById("is_source").checked && document.getElementById("instance-form") !== null`) {
+		t.Fatal("the instance form lost what was typed")
+	}
+	shot("02-instance-form-invalid")
 
 	// Add two instances and test them.
 	names := []string{"National HMIS " + suffix, "Regional mirror " + suffix}
@@ -181,10 +196,25 @@ func TestDashboardInBrowser(t *testing.T) {
 	}
 	shot("03-instances")
 
-	// Create a configuration.
+	// An invalid configuration: no source, a cron that is not one; the messages sit next to those fields.
 	cfgName := "Complete copy " + suffix
 	do("open configuration form", chromedp.Navigate(st.url+"/configs/new"), chromedp.WaitVisible(chromedp.ID("config-form")))
 	shot("04-config-form")
+	do("fill an invalid configuration", chromedp.SetValue(chromedp.ID("name"), cfgName))
+	eval("scheduled mode", `document.getElementById("execution_mode").value = "EXECUTION_MODE_SCHEDULED"; document.getElementById("sync_type").value = "SYNC_TYPE_METADATA";
+		document.getElementById("schedule.cron").value = "every night"; true`)
+	do("submit the invalid configuration", chromedp.Click(chromedp.ID("config-save")))
+	waitJS("cron message", fieldMessageJS("schedule.cron"))
+	waitJS("source message", fieldMessageJS("source_instance_id"))
+	if !eval("configuration input kept", `document.getElementById("name").value === `+strconv.Quote(cfgName)+
+		` && document.getElementById("schedule.cron").value === "every night" && document.getElementById("execution_mode").value === "EXECUTION_MODE_SCHEDULED"`+
+		` && document.getElementById("sync_type").value === "SYNC_TYPE_METADATA"`) {
+		t.Fatal("the configuration form lost what was typed")
+	}
+	shot("04-config-form-invalid")
+	eval("manual mode again", `document.getElementById("execution_mode").value = "EXECUTION_MODE_MANUAL"; document.getElementById("schedule.cron").value = ""; true`)
+
+	// Create a configuration.
 	do("fill configuration", chromedp.SetValue(chromedp.ID("name"), cfgName))
 	eval("choose instances", fmt.Sprintf(`(() => {
 		const src = [...document.querySelectorAll("#source_instance_id option")].find(o => o.text.startsWith(%q));
@@ -211,7 +241,9 @@ func TestDashboardInBrowser(t *testing.T) {
 		shot("07-job-running")
 		st.fake.ReleaseAll()
 	}
-	waitJS("job completes", `document.getElementById("job-summary") !== null`)
+	// A complete copy between real services and simulators takes longer than the fake's job, more so on a
+	// loaded machine.
+	waitJSFor("job completes", `document.getElementById("job-summary") !== null`, 150*time.Second)
 	do("job completed", chromedp.WaitVisible(chromedp.ID("verification")))
 	if !eval("no reload", `window.__d2sMarker === 1`) {
 		t.Fatal("the job page reloaded")
@@ -247,4 +279,15 @@ func TestDashboardInBrowser(t *testing.T) {
 		t.Fatal("history is not in French")
 	}
 	shot("12-history-fr")
+}
+
+// fieldMessageJS is true once the form shows a non-empty message for field, right after the field's input
+// (marked invalid) inside the same form group, as a person reads it.
+func fieldMessageJS(field string) string {
+	return fmt.Sprintf(`(() => {
+		const input = document.getElementById(%[1]q);
+		const msg = document.querySelector('.field-error[data-field=%[1]q]');
+		return input !== null && msg !== null && input.classList.contains("is-invalid") &&
+			msg.textContent.trim().length > 3 && input.parentElement.contains(msg);
+	})()`, field)
 }

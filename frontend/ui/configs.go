@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"maps"
 	"net/http"
 
 	configv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/config/v1"
@@ -81,8 +80,10 @@ func (s *Server) configSave(w http.ResponseWriter, r *http.Request, title string
 			s.fail(w, r, err)
 			return
 		}
-		errs = map[string]string{}
-		maps.Copy(errs, apiclient.FieldErrors(err))
+		errs = formErrors(apiclient.FieldErrors(err))
+		if errs == nil {
+			errs = map[string]string{}
+		}
 	}
 	instances, lerr := gw.ListInstances(r.Context())
 	if lerr != nil {

@@ -121,7 +121,7 @@ func (s *Server) instanceFormError(w http.ResponseWriter, r *http.Request, title
 		s.fail(w, r, err)
 		return
 	}
-	f.Errors = fields
+	f.Errors = formErrors(fields)
 	p := s.newPage(r, title, "instances", f)
 	_, p.Alert = describe(p.Lang, err)
 	p.Status = http.StatusUnprocessableEntity

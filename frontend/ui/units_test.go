@@ -2,6 +2,7 @@ package ui
 
 import (
 	"io/fs"
+	"maps"
 	"os"
 	"regexp"
 	"strings"
@@ -175,5 +176,25 @@ func TestSafeNext(t *testing.T) {
 		if got := safeNext(in); got != want {
 			t.Errorf("safeNext(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+func TestFormErrors(t *testing.T) {
+	got := formErrors(map[string]string{
+		"name":                        "is required",
+		"destination_instance_ids[0]": "is the source instance",
+		"destination_instance_ids[2]": "repeats destinationInstanceIds[0]",
+		`policies.user_mapping["x"]`:  "not a UID",
+	})
+	want := map[string]string{
+		"name":                     "is required",
+		"destination_instance_ids": "[0] is the source instance [2] repeats destinationInstanceIds[0]",
+		"policies.user_mapping":    `["x"] not a UID`,
+	}
+	if !maps.Equal(got, want) {
+		t.Errorf("formErrors = %q, want %q", got, want)
+	}
+	if formErrors(nil) != nil {
+		t.Error("no violations should give no errors")
 	}
 }

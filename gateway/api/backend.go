@@ -15,7 +15,7 @@ import (
 type Backend struct {
 	Name string                   // service name for messages, e.g. "instance-registry"
 	Addr string                   // where it was dialled, for messages
-	Conn grpc.ClientConnInterface // usually from grpcx.Dial
+	Conn grpc.ClientConnInterface // usually from grpcx.Identity.Dial
 }
 
 // backendConn is the gateway's client interceptor, shaped as a connection so that the generated clients use it

@@ -16,6 +16,7 @@ import (
 	// Registers google.rpc.BadRequest, PreconditionFailure and the other standard error details, so that the
 	// services' details can be written into REST error bodies.
 	_ "google.golang.org/genproto/googleapis/rpc/errdetails"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/reflect/protoregistry"
@@ -61,6 +62,14 @@ type Gateway struct {
 	heartbeat   time.Duration
 	streamsCtx  context.Context
 	stopStreams context.CancelFunc
+	auth        *authServer
+	backends    []proxied // served again over public gRPC
+}
+
+// proxied is a backend service as the public gRPC API serves it.
+type proxied struct {
+	desc *grpc.ServiceDesc
+	conn *backendConn
 }
 
 // New builds the gateway: grpc-gateway routes for every service, AuthService served in-process.
@@ -109,13 +118,20 @@ func New(ctx context.Context, o Options) (*Gateway, error) {
 	if err := authv1.RegisterAuthServiceHandlerServer(ctx, g.mux, auth); err != nil {
 		return nil, err
 	}
-	if err := instancev1.RegisterInstanceServiceHandlerClient(ctx, g.mux, instancev1.NewInstanceServiceClient(conn(o.Instance))); err != nil {
+	g.auth = auth
+	g.backends = []proxied{
+		{&instancev1.InstanceService_ServiceDesc, conn(o.Instance)},
+		{&configv1.ConfigService_ServiceDesc, conn(o.Config)},
+		{&orchestratorv1.OrchestratorService_ServiceDesc, conn(o.Orchestrator)},
+		{&orchestratorv1.AutomationService_ServiceDesc, conn(o.Orchestrator)},
+	}
+	if err := instancev1.RegisterInstanceServiceHandlerClient(ctx, g.mux, instancev1.NewInstanceServiceClient(g.backends[0].conn)); err != nil {
 		return nil, err
 	}
-	if err := configv1.RegisterConfigServiceHandlerClient(ctx, g.mux, configv1.NewConfigServiceClient(conn(o.Config))); err != nil {
+	if err := configv1.RegisterConfigServiceHandlerClient(ctx, g.mux, configv1.NewConfigServiceClient(g.backends[1].conn)); err != nil {
 		return nil, err
 	}
-	if err := orchestratorv1.RegisterOrchestratorServiceHandlerClient(ctx, g.mux, orchestratorv1.NewOrchestratorServiceClient(conn(o.Orchestrator))); err != nil {
+	if err := orchestratorv1.RegisterOrchestratorServiceHandlerClient(ctx, g.mux, orchestratorv1.NewOrchestratorServiceClient(g.backends[2].conn)); err != nil {
 		return nil, err
 	}
 	if err := orchestratorv1.RegisterAutomationServiceHandlerClient(ctx, g.mux, orchestratorv1.NewAutomationServiceClient(conn(o.Orchestrator))); err != nil {

@@ -22,6 +22,7 @@ import (
 	"github.com/dhis2sync/dhis2sync/services/platform/testenv"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/types/known/anypb"
@@ -181,7 +182,7 @@ func closedAddr(t *testing.T) string {
 
 func dialFake(t *testing.T, name, addr string) Backend {
 	t.Helper()
-	conn, err := grpcx.Dial(addr)
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,8 @@ import (
 const shutdownGrace = 10 * time.Second
 
 // Run serves the gateway until ctx ends: it migrates the gateway schema, creates the first admin if there is
-// no user, dials the services and serves REST on settings.Addr(settings.Gateway).
+// no user, dials the services with its service identity and serves REST on settings.Addr(settings.Gateway) and
+// public gRPC on settings.Addr(settings.GatewayGRPC).
 func Run(ctx context.Context, s settings.Settings, log *slog.Logger) error {
 	store, err := OpenStore(ctx, s.DatabaseURL, log)
 	if err != nil {
@@ -30,13 +31,17 @@ func Run(ctx context.Context, s settings.Settings, log *slog.Logger) error {
 	if created {
 		log.Info("first admin created", slog.String("user", s.AdminUser))
 	}
+	id, err := grpcx.LoadIdentity(s.IdentityDir, settings.Gateway)
+	if err != nil {
+		return err
+	}
 	opts := Options{Store: store, Log: log}
 	for _, b := range []struct {
 		into *Backend
 		name string
 	}{{&opts.Instance, settings.InstanceRegistry}, {&opts.Config, settings.Config}, {&opts.Orchestrator, settings.Orchestrator}} {
 		addr := settings.Addr(b.name)
-		conn, err := grpcx.Dial(addr)
+		conn, err := id.Dial(b.name, addr)
 		if err != nil {
 			return fmt.Errorf("%s: %w", b.name, err)
 		}
@@ -47,12 +52,33 @@ func Run(ctx context.Context, s settings.Settings, log *slog.Logger) error {
 	if err != nil {
 		return err
 	}
+	gs, err := g.GRPCServer()
+	if err != nil {
+		return err
+	}
+	// gRPC listens first: whoever waits for the REST port finds both open.
+	grpcAddr := settings.Addr(settings.GatewayGRPC)
+	glis, err := net.Listen("tcp", grpcAddr)
+	if err != nil {
+		return fmt.Errorf("listen on %s for public gRPC (set DHIS2SYNC_GATEWAY_GRPC_ADDR to a free address): %w", grpcAddr, err)
+	}
 	addr := settings.Addr(settings.Gateway)
 	lis, err := net.Listen("tcp", addr)
 	if err != nil {
+		glis.Close()
 		return fmt.Errorf("listen on %s (set DHIS2SYNC_GATEWAY_ADDR to a free address): %w", addr, err)
 	}
-	return Serve(ctx, lis, g, log)
+	// Either server failing stops both, so the process exits and is restarted whole.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	grpcErr := make(chan error, 1)
+	go func() { grpcErr <- gs.ServeListener(ctx, glis, shutdownGrace); cancel() }()
+	err = Serve(ctx, lis, g, log)
+	cancel()
+	if gerr := <-grpcErr; err == nil && gerr != nil {
+		err = fmt.Errorf("public gRPC: %w", gerr)
+	}
+	return err
 }
 
 // Serve serves g on lis until ctx ends, then shuts down gracefully: event streams are ended first so that

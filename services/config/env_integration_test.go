@@ -10,14 +10,15 @@ import (
 
 	"github.com/jmoiron/sqlx"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	configv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/config/v1"
 	instancev1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/instance/v1"
 	"github.com/dhis2sync/dhis2sync/services/platform/grpcx"
+	"github.com/dhis2sync/dhis2sync/services/platform/grpcx/grpcxtest"
 	"github.com/dhis2sync/dhis2sync/services/platform/pgdb"
+	"github.com/dhis2sync/dhis2sync/services/platform/settings"
 	"github.com/dhis2sync/dhis2sync/services/platform/testenv"
 )
 
@@ -43,26 +44,26 @@ func newTestEnv(t *testing.T, registryDown bool) *testEnv {
 	if registryDown {
 		regAddr = closedAddr(t)
 	} else {
-		regAddr = serve(t, ctx, log, func(s *grpcx.Server) { instancev1.RegisterInstanceServiceServer(s.Server, reg) })
+		regAddr = serve(t, ctx, log, settings.InstanceRegistry, func(s *grpcx.Server) { instancev1.RegisterInstanceServiceServer(s.Server, reg) })
 	}
-	regConn := dial(t, regAddr)
+	regConn := grpcxtest.Dial(t, settings.Config, settings.InstanceRegistry, regAddr)
 	v := &Validator{Instances: instancev1.NewInstanceServiceClient(regConn), RegistryAddr: regAddr}
-	addr := serve(t, ctx, log, func(s *grpcx.Server) { configv1.RegisterConfigServiceServer(s.Server, NewServer(db, v, log)) })
+	addr := serve(t, ctx, log, settings.Config, func(s *grpcx.Server) { configv1.RegisterConfigServiceServer(s.Server, NewServer(db, v, log)) })
 	t.Cleanup(func() {
 		cancel()
 		db.Close()
 	})
-	return &testEnv{client: configv1.NewConfigServiceClient(dial(t, addr)), db: db, registry: reg}
+	return &testEnv{client: configv1.NewConfigServiceClient(grpcxtest.DialAllowed(t, settings.Config, addr)), db: db, registry: reg}
 }
 
 // serve runs a gRPC server on 127.0.0.1:0 until ctx ends and returns its address.
-func serve(t *testing.T, ctx context.Context, log *slog.Logger, register func(*grpcx.Server)) string {
+func serve(t *testing.T, ctx context.Context, log *slog.Logger, service string, register func(*grpcx.Server)) string {
 	t.Helper()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := grpcx.NewServer(log)
+	srv := grpcx.NewServer(log, grpcxtest.Identity(t, service))
 	register(srv)
 	done := make(chan error, 1)
 	go func() { done <- srv.ServeListener(ctx, lis, time.Second) }()
@@ -72,16 +73,6 @@ func serve(t *testing.T, ctx context.Context, log *slog.Logger, register func(*g
 		}
 	})
 	return lis.Addr().String()
-}
-
-func dial(t *testing.T, addr string) *grpc.ClientConn {
-	t.Helper()
-	conn, err := grpcx.Dial(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return conn
 }
 
 // closedAddr returns a loopback address nothing listens on.

@@ -22,13 +22,17 @@ func Run(ctx context.Context, s settings.Settings, log *slog.Logger) error {
 		return err
 	}
 	defer db.Close()
+	id, err := grpcx.LoadIdentity(s.IdentityDir, settings.Config)
+	if err != nil {
+		return err
+	}
 	registryAddr := settings.Addr(settings.InstanceRegistry)
-	conn, err := grpcx.Dial(registryAddr)
+	conn, err := id.Dial(settings.InstanceRegistry, registryAddr)
 	if err != nil {
 		return fmt.Errorf("instance registry: %w", err)
 	}
 	defer conn.Close()
-	srv := grpcx.NewServer(log)
+	srv := grpcx.NewServer(log, id)
 	v := &Validator{Instances: instancev1.NewInstanceServiceClient(conn), RegistryAddr: registryAddr}
 	configv1.RegisterConfigServiceServer(srv.Server, NewServer(db, v, log))
 	return srv.Serve(ctx, settings.Addr(settings.Config), 10*time.Second)

@@ -25,14 +25,18 @@ func Run(ctx context.Context, s settings.Settings, log *slog.Logger) error {
 		return err
 	}
 	defer nc.Close()
-	conn, err := grpcx.Dial(settings.Addr(settings.InstanceRegistry))
+	id, err := grpcx.LoadIdentity(s.IdentityDir, settings.Extractor)
+	if err != nil {
+		return err
+	}
+	conn, err := id.Dial(settings.InstanceRegistry, settings.Addr(settings.InstanceRegistry))
 	if err != nil {
 		return fmt.Errorf("instance registry: %w", err)
 	}
 	defer conn.Close()
 	clients := &Clients{Registry: instancev1.NewInstanceServiceClient(conn)}
 	x := New(ctx, nc.JS, clients, log)
-	srv := grpcx.NewServer(log)
+	srv := grpcx.NewServer(log, id)
 	extractorv1.RegisterExtractorServiceServer(srv.Server, x)
 	extractorv1.RegisterChangeProbeServiceServer(srv.Server, &Prober{Clients: clients})
 	err = srv.Serve(ctx, settings.Addr(settings.Extractor), 10*time.Second)

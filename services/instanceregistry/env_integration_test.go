@@ -18,8 +18,10 @@ import (
 	"github.com/dhis2sync/dhis2sync/services/internal/dhis2"
 	"github.com/dhis2sync/dhis2sync/services/internal/secretbox"
 	"github.com/dhis2sync/dhis2sync/services/platform/grpcx"
+	"github.com/dhis2sync/dhis2sync/services/platform/grpcx/grpcxtest"
 	"github.com/dhis2sync/dhis2sync/services/platform/natsx"
 	"github.com/dhis2sync/dhis2sync/services/platform/pgdb"
+	"github.com/dhis2sync/dhis2sync/services/platform/settings"
 	"github.com/dhis2sync/dhis2sync/services/platform/testenv"
 )
 
@@ -59,7 +61,7 @@ func newTestEnv(t *testing.T) *testEnv {
 	// Local test servers answer at once; a short request timeout keeps the timeout case quick.
 	srv.tester.timeouts = dhis2.Timeouts{Connect: 5 * time.Second, Request: 2 * time.Second}
 
-	gs := grpcx.NewServer(log)
+	gs := grpcx.NewServer(log, grpcxtest.Identity(t, settings.InstanceRegistry))
 	instancev1.RegisterInstanceServiceServer(gs, srv)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -67,12 +69,8 @@ func newTestEnv(t *testing.T) *testEnv {
 	}
 	served := make(chan error, 1)
 	go func() { served <- gs.ServeListener(ctx, lis, time.Second) }()
-	conn, err := grpcx.Dial(lis.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
+	conn := grpcxtest.DialAllowed(t, settings.InstanceRegistry, lis.Addr().String())
 	t.Cleanup(func() {
-		conn.Close()
 		cancel()
 		if err := <-served; err != nil {
 			t.Errorf("serve: %v", err)

@@ -55,6 +55,10 @@ func Run(ctx context.Context, s settings.Settings, log *slog.Logger) error {
 	}
 	defer nc.Close()
 
+	id, err := grpcx.LoadIdentity(s.IdentityDir, settings.InstanceRegistry)
+	if err != nil {
+		return err
+	}
 	srv := New(db, box, nc, log)
 	if d := s.DHIS2.RequestTimeout; d > 0 {
 		srv.tester.timeouts.Request = d
@@ -62,7 +66,7 @@ func Run(ctx context.Context, s settings.Settings, log *slog.Logger) error {
 	if err := srv.ResealSecrets(ctx); err != nil {
 		return err
 	}
-	gs := grpcx.NewServer(log)
+	gs := grpcx.NewServer(log, id)
 	instancev1.RegisterInstanceServiceServer(gs, srv)
 
 	ctx, cancel := context.WithCancel(ctx)

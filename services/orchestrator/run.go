@@ -50,17 +50,21 @@ func Run(ctx context.Context, set settings.Settings, log *slog.Logger) error {
 		return err
 	}
 	defer nc.Close()
-	cfgConn, err := grpcx.Dial(settings.Addr(settings.Config))
+	id, err := grpcx.LoadIdentity(set.IdentityDir, settings.Orchestrator)
+	if err != nil {
+		return err
+	}
+	cfgConn, err := id.Dial(settings.Config, settings.Addr(settings.Config))
 	if err != nil {
 		return err
 	}
 	defer cfgConn.Close()
-	extConn, err := grpcx.Dial(settings.Addr(settings.Extractor))
+	extConn, err := id.Dial(settings.Extractor, settings.Addr(settings.Extractor))
 	if err != nil {
 		return err
 	}
 	defer extConn.Close()
-	ldrConn, err := grpcx.Dial(settings.Addr(settings.Loader))
+	ldrConn, err := id.Dial(settings.Loader, settings.Addr(settings.Loader))
 	if err != nil {
 		return err
 	}
@@ -79,7 +83,7 @@ func Run(ctx context.Context, set settings.Settings, log *slog.Logger) error {
 	if err := svc.Start(ctx); err != nil {
 		return fmt.Errorf("orchestrator: %w", err)
 	}
-	srv := grpcx.NewServer(log)
+	srv := grpcx.NewServer(log, id)
 	orchestratorv1.RegisterOrchestratorServiceServer(srv.Server, svc)
 	orchestratorv1.RegisterAutomationServiceServer(srv.Server, svc.Automation())
 	err = srv.Serve(ctx, settings.Addr(settings.Orchestrator), 5*time.Second)

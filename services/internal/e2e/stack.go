@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/dhis2sync/dhis2sync/proto/apiclient"
+	"github.com/dhis2sync/dhis2sync/services/platform/grpcx"
+	"github.com/dhis2sync/dhis2sync/services/platform/settings"
 	"github.com/dhis2sync/dhis2sync/services/platform/testenv"
 )
 
@@ -36,7 +38,9 @@ type Stack struct {
 	GatewayURL    string
 	AdminUser     string
 	AdminPassword string
-	Addrs         map[string]string
+	Addrs         map[string]string // by service, plus settings.GatewayGRPC for the public gRPC API
+	DataDir       string
+	IdentityDir   string // the stack's service certificates (grpcx.LoadIdentity)
 	procs         map[string]*proc
 	logs          map[string]string
 	allLogs       []string
@@ -90,14 +94,20 @@ func StartWith(t testing.TB, infra Infra, services ...string) *Stack {
 	}
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
-	for _, svc := range append([]string{"frontend"}, Services...) {
+	for _, svc := range append([]string{"frontend", settings.GatewayGRPC}, Services...) {
 		s.Addrs[svc] = FreeAddr(t)
+	}
+	// Every process finds its service identity in the data directory, as under make up.
+	s.DataDir = t.TempDir()
+	s.IdentityDir = filepath.Join(s.DataDir, "identity")
+	if err := grpcx.IssueIdentities(s.IdentityDir, settings.GRPCServices); err != nil {
+		t.Fatalf("service identities: %v", err)
 	}
 	s.GatewayURL = "http://" + s.Addrs["gateway"]
 	s.env = append(os.Environ(),
 		"DHIS2SYNC_DATABASE_URL="+s.DatabaseURL,
 		"DHIS2SYNC_NATS_URL="+s.NATSURL,
-		"DHIS2SYNC_DATA_DIR="+t.TempDir(),
+		"DHIS2SYNC_DATA_DIR="+s.DataDir,
 		"DHIS2SYNC_SECRET_KEY="+base64.StdEncoding.EncodeToString(key),
 		"DHIS2SYNC_ADMIN_USER="+s.AdminUser,
 		"DHIS2SYNC_ADMIN_PASSWORD="+s.AdminPassword,

@@ -1,5 +1,6 @@
 // Package grpcx is the gRPC plumbing every dhis2sync service shares: one server constructor with health,
-// reflection, logging and panic recovery, one Serve with graceful stop, and one way to dial a peer.
+// reflection, logging, panic recovery and service identity (mutual TLS and the per-method access table in
+// access.go), one Serve with graceful stop, and one way to dial a peer.
 package grpcx
 
 import (
@@ -14,7 +15,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
@@ -23,7 +23,8 @@ import (
 )
 
 // UserHeader is the metadata key through which the gateway tells services which platform user made a call
-// (for audit trails and "launched by"). Services are reached only through the gateway or by each other.
+// (for audit trails and "launched by"). Services trust it only from an authenticated service: they are
+// reached only through the gateway or by each other.
 const UserHeader = "x-dhis2sync-user"
 
 // Server is a gRPC server with its health service.
@@ -33,12 +34,31 @@ type Server struct {
 	log    *slog.Logger
 }
 
-// NewServer returns a server with recovery and logging interceptors, health and reflection registered.
-func NewServer(log *slog.Logger, opts ...grpc.ServerOption) *Server {
+// NewServer returns a server that authenticates its callers with id's authority and authorizes each call
+// by the access table, with recovery and logging interceptors, health and reflection registered.
+func NewServer(log *slog.Logger, id *Identity, opts ...grpc.ServerOption) *Server {
+	if id == nil {
+		panic("grpcx.NewServer: a service identity is required (grpcx.LoadIdentity)")
+	}
 	opts = append(opts,
+		grpc.Creds(id.serverCredentials()),
+		grpc.ChainUnaryInterceptor(recoverUnary(log), logUnary(log), authorizeUnary),
+		grpc.ChainStreamInterceptor(recoverStream(log), logStream(log), authorizeStream),
+	)
+	s := &Server{Server: grpc.NewServer(opts...), Health: health.NewServer(), log: log}
+	healthpb.RegisterHealthServer(s.Server, s.Health)
+	reflection.Register(s.Server)
+	return s
+}
+
+// NewPublicServer returns a server for the gateway's public API: recovery, logging, health and reflection as
+// NewServer, but no service identity. Its callers are people and integrations, authenticated by the
+// interceptors in opts (bearer tokens).
+func NewPublicServer(log *slog.Logger, opts ...grpc.ServerOption) *Server {
+	opts = append([]grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(recoverUnary(log), logUnary(log)),
 		grpc.ChainStreamInterceptor(recoverStream(log), logStream(log)),
-	)
+	}, opts...)
 	s := &Server{Server: grpc.NewServer(opts...), Health: health.NewServer(), log: log}
 	healthpb.RegisterHealthServer(s.Server, s.Health)
 	reflection.Register(s.Server)
@@ -80,10 +100,11 @@ func (s *Server) ServeListener(ctx context.Context, lis net.Listener, grace time
 	return nil
 }
 
-// Dial returns a client connection to a dhis2sync service on the private network.
-func Dial(addr string) (*grpc.ClientConn, error) {
-	conn, err := grpc.NewClient(addr,
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
+// Dial returns a client connection to the dhis2sync service named service at addr, authenticated as id and
+// accepting only that service's certificate.
+func (id *Identity) Dial(service, addr string, opts ...grpc.DialOption) (*grpc.ClientConn, error) {
+	conn, err := grpc.NewClient(addr, append([]grpc.DialOption{
+		grpc.WithTransportCredentials(id.clientCredentials(service)),
 		grpc.WithUnaryInterceptor(forwardUser),
 		// Services start in any order and restart on their own: reconnect within seconds of a peer coming
 		// (back) up instead of gRPC's default backoff of up to two minutes, during which calls fail at once.
@@ -91,9 +112,9 @@ func Dial(addr string) (*grpc.ClientConn, error) {
 			Backoff:           backoff.Config{BaseDelay: 100 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: 2 * time.Second},
 			MinConnectTimeout: 2 * time.Second,
 		}),
-	)
+	}, opts...)...)
 	if err != nil {
-		return nil, fmt.Errorf("dial %s: %w", addr, err)
+		return nil, fmt.Errorf("dial the %s service at %s: %w", service, addr, err)
 	}
 	return conn, nil
 }
@@ -164,6 +185,9 @@ func logStream(log *slog.Logger) grpc.StreamServerInterceptor {
 func logCall(ctx context.Context, log *slog.Logger, method string, start time.Time, err error) {
 	code := status.Code(err)
 	attrs := []any{slog.String("method", method), slog.String("code", code.String()), slog.Duration("took", time.Since(start))}
+	if c := Caller(ctx); c != "" {
+		attrs = append(attrs, slog.String("caller", c))
+	}
 	if u := User(ctx); u != "" {
 		attrs = append(attrs, slog.String("user", u))
 	}

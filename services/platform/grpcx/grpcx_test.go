@@ -17,7 +17,8 @@ import (
 
 func TestServeHealthAndGracefulStop(t *testing.T) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	srv := NewServer(log)
+	ids := testIdentities(t)
+	srv := NewServer(log, ids["config"])
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -26,7 +27,7 @@ func TestServeHealthAndGracefulStop(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- srv.ServeListener(ctx, lis, 2*time.Second) }()
 
-	conn, err := Dial(lis.Addr().String())
+	conn, err := ids["orchestrator"].Dial("config", lis.Addr().String())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -21,10 +22,15 @@ const (
 	Loader           = "loader"
 	Gateway          = "gateway"
 	Frontend         = "frontend"
+	// GatewayGRPC names the gateway's public gRPC listener (DHIS2SYNC_GATEWAY_GRPC_ADDR), for integrators.
+	GatewayGRPC = "gateway-grpc"
 )
 
+// GRPCServices are the processes that take part in internal gRPC and so hold a service identity.
+var GRPCServices = []string{InstanceRegistry, Config, Orchestrator, Extractor, Loader, Gateway}
+
 // defaultAddrs are the listen addresses used when DHIS2SYNC_<SERVICE>_ADDR is unset. The gRPC services listen
-// on 9101–9105; the gateway's REST on 8080 and the frontend on 8090.
+// on 9101–9105; the gateway's REST on 8080, its public gRPC on 9100, and the frontend on 8090.
 var defaultAddrs = map[string]string{
 	InstanceRegistry: "127.0.0.1:9101",
 	Config:           "127.0.0.1:9102",
@@ -32,6 +38,7 @@ var defaultAddrs = map[string]string{
 	Extractor:        "127.0.0.1:9104",
 	Loader:           "127.0.0.1:9105",
 	Gateway:          "127.0.0.1:8080",
+	GatewayGRPC:      "127.0.0.1:9100",
 	Frontend:         "127.0.0.1:8090",
 }
 
@@ -51,6 +58,9 @@ type Settings struct {
 	GatewayURL        string // DHIS2SYNC_GATEWAY_URL: where the dashboard and the demo command find the gateway
 	// SecureCookies marks the dashboard's cookies Secure (DHIS2SYNC_FRONTEND_SECURE_COOKIES=true behind HTTPS).
 	SecureCookies bool
+	// IdentityDir holds the local certificate authority and every service's certificate and key, with which
+	// services authenticate each other over mutual TLS (DHIS2SYNC_IDENTITY_DIR, default <DataDir>/identity).
+	IdentityDir string
 	// HealthInterval is how often the registry tests every active instance (DHIS2SYNC_HEALTH_INTERVAL, a Go
 	// duration such as 30m).
 	HealthInterval time.Duration
@@ -85,6 +95,7 @@ func Load() (Settings, error) {
 		PreviousSecretKey: String("DHIS2SYNC_SECRET_KEY_PREVIOUS", ""),
 		GatewayURL:        String("DHIS2SYNC_GATEWAY_URL", "http://127.0.0.1:8080"),
 	}
+	s.IdentityDir = String("DHIS2SYNC_IDENTITY_DIR", filepath.Join(s.DataDir, "identity"))
 	s.LogLevel, s.LogFormat = Log()
 	secure, err := Bool("DHIS2SYNC_FRONTEND_SECURE_COOKIES")
 	if err != nil {

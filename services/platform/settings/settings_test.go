@@ -73,6 +73,25 @@ func checkDur(t *testing.T, got, want time.Duration) {
 	}
 }
 
+func TestIdentityDirAndGatewayGRPCAddr(t *testing.T) {
+	t.Setenv("DHIS2SYNC_DATA_DIR", "/srv/dhis2sync")
+	s, err := Load()
+	if err != nil || s.IdentityDir != "/srv/dhis2sync/identity" {
+		t.Errorf("default identity dir = %q (%v)", s.IdentityDir, err)
+	}
+	t.Setenv("DHIS2SYNC_IDENTITY_DIR", "/etc/dhis2sync/identity")
+	if s, _ := Load(); s.IdentityDir != "/etc/dhis2sync/identity" {
+		t.Errorf("identity dir = %q", s.IdentityDir)
+	}
+	if got := Addr(GatewayGRPC); got != "127.0.0.1:9100" {
+		t.Errorf("default gateway gRPC addr = %q", got)
+	}
+	t.Setenv("DHIS2SYNC_GATEWAY_GRPC_ADDR", "0.0.0.0:9200")
+	if got := Addr(GatewayGRPC); got != "0.0.0.0:9200" {
+		t.Errorf("gateway gRPC addr = %q", got)
+	}
+}
+
 func TestTypedVariables(t *testing.T) {
 	t.Setenv("X_DUR", " 90s ")
 	t.Setenv("X_BAD_DUR", "-1m")
