@@ -81,6 +81,7 @@ func TestLaunchCompletesWithCounters(t *testing.T) {
 		if slices.ContainsFunc(r.GetResources(), resource.IsDataValues) {
 			want = stepv1.StepKind_STEP_KIND_DATA_VALUES
 		}
+		//lint:ignore SA1019 the deprecated field must stay empty: workers read the typed configuration only
 		if r.GetKind() != want || r.GetConfig().GetId() != "c1" || r.GetConfigJson() != "" {
 			t.Fatalf("extract request, want kind %s and the typed configuration only: %v", want, r)
 		}
