@@ -45,7 +45,7 @@ var access = map[string][]string{
 	configv1.ConfigService_GetConfig_FullMethodName:      {gateway, orchestrator}, // a launch reads its configuration
 	configv1.ConfigService_ValidateConfig_FullMethodName: {gateway},
 	configv1.ConfigService_CreateConfig_FullMethodName:   {gateway},
-	configv1.ConfigService_UpdateConfig_FullMethodName:   {gateway},
+	configv1.ConfigService_UpdateConfig_FullMethodName:   {gateway, orchestrator}, // the watcher switches off an automatic configuration after repeated failures
 	configv1.ConfigService_DeleteConfig_FullMethodName:   {gateway},
 
 	orchestratorv1.OrchestratorService_ListJobs_FullMethodName:     {gateway},
