@@ -99,15 +99,7 @@ func (r *stepRun) run(ctx context.Context, name string) error {
 	if r.dstV, err = r.client.Version(ctx); err != nil {
 		return fmt.Errorf("destination: %w", err)
 	}
-	cons, err := r.l.js.CreateOrUpdateConsumer(ctx, natsx.BatchesStream, jetstream.ConsumerConfig{
-		Durable:           name,
-		FilterSubject:     natsx.BatchSubject(r.req.GetJobId(), r.req.GetStepId()),
-		AckPolicy:         jetstream.AckExplicitPolicy,
-		AckWait:           ackWait,
-		MaxAckPending:     maxAckPending,
-		DeliverPolicy:     jetstream.DeliverAllPolicy,
-		InactiveThreshold: 72 * time.Hour,
-	})
+	cons, err := r.createConsumer(ctx, name)
 	if err != nil {
 		return fmt.Errorf("create consumer %s: %w", name, err)
 	}
@@ -282,5 +274,35 @@ func (r *stepRun) keepAlive(run []*held) (stop func()) {
 func (r *stepRun) inProgress(run []*held) {
 	for _, h := range run {
 		_ = h.msg.InProgress()
+	}
+}
+
+// natsOutage is how long a step waits for JetStream to come back (a NATS restart) before it fails.
+const natsOutage = 2 * time.Minute
+
+// createConsumer creates the step's durable consumer, retrying while JetStream does not answer, so that a
+// restart of NATS delays the step instead of failing it.
+func (r *stepRun) createConsumer(ctx context.Context, name string) (jetstream.Consumer, error) {
+	cfg := jetstream.ConsumerConfig{
+		Durable:           name,
+		FilterSubject:     natsx.BatchSubject(r.req.GetJobId(), r.req.GetStepId()),
+		AckPolicy:         jetstream.AckExplicitPolicy,
+		AckWait:           ackWait,
+		MaxAckPending:     maxAckPending,
+		DeliverPolicy:     jetstream.DeliverAllPolicy,
+		InactiveThreshold: 72 * time.Hour,
+	}
+	deadline := time.Now().Add(natsOutage)
+	for attempt := 1; ; attempt++ {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		cons, err := r.l.js.CreateOrUpdateConsumer(cctx, natsx.BatchesStream, cfg)
+		cancel()
+		if err == nil || ctx.Err() != nil || time.Now().After(deadline) {
+			return cons, err
+		}
+		r.log.Warn("JetStream not answering; retrying", slog.Int("attempt", attempt), slog.String("error", err.Error()))
+		if err := sleep(ctx, backoff(time.Second, 10*time.Second, attempt)); err != nil {
+			return nil, err
+		}
 	}
 }
