@@ -8,6 +8,7 @@ import (
 
 	extractorv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/extractor/v1"
 	loaderv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/loader/v1"
+	stepv1 "github.com/dhis2sync/dhis2sync/proto/dhis2sync/step/v1"
 	"github.com/dhis2sync/dhis2sync/services/dhis2sim"
 	"github.com/dhis2sync/dhis2sync/services/dhis2sim/demodata"
 	"github.com/dhis2sync/dhis2sync/services/internal/benchreport"
@@ -58,11 +59,11 @@ func BenchmarkEventsSync(b *testing.B) {
 				job, step := fmt.Sprintf("bench-ev-%s-%d", name, i), fmt.Sprintf("ev%d", i)
 				res := r.watch(job)
 				if _, err := r.l.LoadStep(r.ctx, &loaderv1.LoadStepRequest{JobId: job, StepId: step, DestinationInstanceId: "dst",
-					Resources: []string{"events"}, BatchSize: sh.page, ImportParams: map[string]string{"importStrategy": "CREATE_AND_UPDATE"}}); err != nil {
+					Resources: []string{"events"}, Kind: stepv1.StepKind_STEP_KIND_EVENTS, BatchSize: sh.page, ImportParams: map[string]string{"importStrategy": "CREATE_AND_UPDATE"}}); err != nil {
 					b.Fatal(err)
 				}
 				if _, err := r.x.ExtractStep(r.ctx, &extractorv1.ExtractStepRequest{JobId: job, StepId: step, SourceInstanceId: "src",
-					Resources: []string{"events"}, PageSize: sh.page}); err != nil {
+					Resources: []string{"events"}, Kind: stepv1.StepKind_STEP_KIND_EVENTS, PageSize: sh.page}); err != nil {
 					b.Fatal(err)
 				}
 				sm, _ := summed(b, res.waitAll(b, step, 1)["dst"])
