@@ -46,11 +46,8 @@ func (e *extraction) events(ctx context.Context) error {
 	orgUnits := splitList(params["orgUnits"])
 	packer := batch.Packer{MaxItems: pageSize}
 	for _, prg := range programs {
-		q := dhis2.TrackerQuery{Program: prg, UpdatedAfter: params["since"], PageSize: min(pageSize, maxEventsPageSize),
-			Order: "createdAt:asc"}
-		if len(orgUnits) > 0 {
-			q.OrgUnits, q.OrgUnitMode = orgUnits, "DESCENDANTS"
-		}
+		q := programQuery(prg, orgUnits, params["since"])
+		q.PageSize, q.Order = min(pageSize, maxEventsPageSize), "createdAt:asc"
 		n := 0
 		for raw, err := range e.client.ExportTracker(ctx, dhis2.Events, q) {
 			if err != nil {
@@ -73,6 +70,17 @@ func (e *extraction) events(ctx context.Context) error {
 		e.log.Info("events read", slog.String("program", prg), slog.Int("events", n))
 	}
 	return e.pub.add(ctx, EventsResource, packer.Take())
+}
+
+// programQuery selects a programme's events or tracked entities in the configured org units and their subtrees
+// (none: every org unit the account can read, as the client's version table asks for it), changed since since
+// when given. Extraction, change probes and verification read through it, so they cover the same records.
+func programQuery(program string, orgUnits []string, since string) dhis2.TrackerQuery {
+	q := dhis2.TrackerQuery{Program: program, UpdatedAfter: since}
+	if len(orgUnits) > 0 {
+		q.OrgUnits, q.OrgUnitMode = orgUnits, "DESCENDANTS"
+	}
+	return q
 }
 
 // programsOfType lists the source's programs of a programType (WITHOUT_REGISTRATION for event programs,

@@ -227,11 +227,7 @@ func (p *probe) tracker(ctx context.Context, events, tracker bool) error {
 	count := func(kind dhis2.TrackerKind, programs []string) (int, int, bool, error) {
 		total, with, atLeast := 0, 0, false
 		for _, prg := range programs {
-			q := dhis2.TrackerQuery{Program: prg, UpdatedAfter: p.since}
-			if len(orgUnits) > 0 {
-				q.OrgUnits, q.OrgUnitMode = orgUnits, "DESCENDANTS"
-			}
-			n, capped, err := p.client.ChangedTracker(ctx, kind, q, probeTrackerLimit)
+			n, capped, err := p.client.ChangedTracker(ctx, kind, programQuery(prg, orgUnits, p.since), probeTrackerLimit)
 			p.client.requests++
 			if err != nil {
 				return 0, 0, false, fmt.Errorf("%s of program %s changed since %s: %w", kind, prg, p.since, err)

@@ -60,11 +60,8 @@ func (e *extraction) tracker(ctx context.Context) error {
 	seen := map[string]bool{}
 	rels := relationshipSet{seen: map[string]bool{}}
 	for _, prg := range programs {
-		q := dhis2.TrackerQuery{Program: prg, UpdatedAfter: params["since"], PageSize: min(pageSize, maxEventsPageSize),
-			Fields: trackerFields, Order: "createdAt:asc"}
-		if len(orgUnits) > 0 {
-			q.OrgUnits, q.OrgUnitMode = orgUnits, "DESCENDANTS"
-		}
+		q := programQuery(prg, orgUnits, params["since"])
+		q.PageSize, q.Fields, q.Order = min(pageSize, maxEventsPageSize), trackerFields, "createdAt:asc"
 		n := 0
 		for raw, err := range e.client.ExportTracker(ctx, dhis2.TrackedEntities, q) {
 			if err != nil {

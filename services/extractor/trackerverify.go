@@ -15,14 +15,7 @@ import (
 	"github.com/dhis2sync/dhis2sync/services/internal/resource"
 )
 
-// Resources of event and tracker verification checks: "<resource>:<group>", e.g.
-// "events:<program>:<programStage>:<yyyyMM>".
-const (
-	verifyEvents          = "events"
-	verifyEnrollments     = "enrollments"
-	verifyTrackedEntities = "trackedEntities"
-	verifyRelationships   = "relationships"
-)
+// Event and tracker verification checks are named "<resource>:<group>", e.g. "events:<program>:<stage>:<yyyyMM>".
 
 // trackerRecords are the records of one kind read from one side, by UID: their check group and their digest
 // (the SHA-256 of their normalised JSON, with a hash per property for field-level differences).
@@ -74,7 +67,7 @@ func (s *trackerSide) addTrackedEntity(te map[string]any) {
 		}
 		eid, _ := en["enrollment"].(string)
 		prg, _ := en["program"].(string)
-		s.enrollments[eid] = trackerRecord{group: prg + ":" + month(en, "enrolledAt"), d: digestOf(verifyEnrollments, rec)}
+		s.enrollments[eid] = trackerRecord{group: prg + ":" + month(en, "enrolledAt"), d: digestOf(resource.Enrollments, rec)}
 		for _, y := range evs {
 			if ev, ok := y.(map[string]any); ok {
 				s.addEvent(ev)
@@ -85,7 +78,7 @@ func (s *trackerSide) addTrackedEntity(te map[string]any) {
 	maps.Copy(rec, attrs)
 	id, _ := te["trackedEntity"].(string)
 	typ, _ := te["trackedEntityType"].(string)
-	s.trackedEntities[id] = trackerRecord{group: typ, d: digestOf(verifyTrackedEntities, rec)}
+	s.trackedEntities[id] = trackerRecord{group: typ, d: digestOf(resource.TrackedEntities, rec)}
 }
 
 // addEvent records an exported event with its data values, grouped by programme, stage and the month it
@@ -96,7 +89,7 @@ func (s *trackerSide) addEvent(ev map[string]any) {
 	id, _ := ev["event"].(string)
 	prg, _ := ev["program"].(string)
 	stage, _ := ev["programStage"].(string)
-	s.events[id] = trackerRecord{group: prg + ":" + stage + ":" + month(ev, "occurredAt", "scheduledAt"), d: digestOf(verifyEvents, rec)}
+	s.events[id] = trackerRecord{group: prg + ":" + stage + ":" + month(ev, "occurredAt", "scheduledAt"), d: digestOf(resource.Events, rec)}
 }
 
 // addRelationship records an exported relationship, each side reduced to the UID it links, grouped by type.
@@ -107,7 +100,7 @@ func (s *trackerSide) addRelationship(rel map[string]any) {
 	}
 	id, _ := rel["relationship"].(string)
 	typ, _ := rel["relationshipType"].(string)
-	s.relationships[id] = trackerRecord{group: typ, d: digestOf(verifyRelationships, rec)}
+	s.relationships[id] = trackerRecord{group: typ, d: digestOf(resource.Relationships, rec)}
 }
 
 // pick copies the listed properties of a record, with dates cut to the second (versions differ in
@@ -186,10 +179,10 @@ func compareTracker(resp *extractorv1.VerifyStepResponse, src, dst *trackerSide,
 		resource string
 		src, dst trackerRecords
 	}{
-		{verifyTrackedEntities, src.trackedEntities, dst.trackedEntities},
-		{verifyEnrollments, src.enrollments, dst.enrollments},
-		{verifyEvents, src.events, dst.events},
-		{verifyRelationships, src.relationships, dst.relationships},
+		{resource.TrackedEntities, src.trackedEntities, dst.trackedEntities},
+		{resource.Enrollments, src.enrollments, dst.enrollments},
+		{resource.Events, src.events, dst.events},
+		{resource.Relationships, src.relationships, dst.relationships},
 	} {
 		compareRecords(resp, k.resource, k.src, k.dst, destID, limit)
 	}
@@ -288,10 +281,8 @@ const verifyTrackerFields = "*,enrollments[*,events[*]],relationships[*]"
 func readTrackerSide(ctx context.Context, c *dhis2.Client, eventPrograms, trackerPrograms, orgUnits []string) (*trackerSide, error) {
 	s := newTrackerSide()
 	query := func(prg, fields string) dhis2.TrackerQuery {
-		q := dhis2.TrackerQuery{Program: prg, Fields: fields, PageSize: verifyPageSize, Order: "createdAt:asc"}
-		if len(orgUnits) > 0 {
-			q.OrgUnits, q.OrgUnitMode = orgUnits, "DESCENDANTS"
-		}
+		q := programQuery(prg, orgUnits, "")
+		q.Fields, q.PageSize, q.Order = fields, verifyPageSize, "createdAt:asc"
 		return q
 	}
 	for _, prg := range eventPrograms {
@@ -360,7 +351,7 @@ func (x *Extractor) verifyTrackerStep(ctx context.Context, req *extractorv1.Veri
 			return classed(ErrUnreachable, err, "destination %s: %v", dest, err)
 		}
 		if programType == "WITHOUT_REGISTRATION" {
-			compareRecords(resp, verifyEvents, source.events, target.events, dest, limit)
+			compareRecords(resp, resource.Events, source.events, target.events, dest, limit)
 		} else {
 			compareTracker(resp, source, target, dest, limit)
 		}
