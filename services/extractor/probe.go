@@ -265,18 +265,9 @@ func programsDetail(n int) string {
 
 func (p *probe) uids(ctx context.Context, plural string, filters []string) ([]string, error) {
 	p.client.requests++
-	var out []string
-	for raw, err := range p.client.ListObjects(ctx, plural, dhis2.ListQuery{Fields: "id", Filters: filters, PageSize: 1000}) {
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", plural, err)
-		}
-		var o struct {
-			ID string `json:"id"`
-		}
-		if err := json.Unmarshal(raw, &o); err != nil {
-			return nil, fmt.Errorf("%s: an object is not JSON: %w", plural, err)
-		}
-		out = append(out, o.ID)
+	ids, err := p.client.ListIDs(ctx, plural, filters...)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", plural, err)
 	}
-	return out, nil
+	return ids, nil
 }
