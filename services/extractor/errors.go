@@ -3,11 +3,12 @@ package extractor
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/dhis2sync/dhis2sync/services/platform/errclass"
 )
 
 // Errors of the extractor's RPCs. toStatus is the one place that turns them into gRPC statuses.
@@ -25,20 +26,8 @@ var (
 	ErrNotVerifiable = errors.New("verification not available")
 )
 
-// kindError wraps a class of error (one of the Err values) around its cause, keeping the cause's message.
-type kindError struct {
-	class error
-	msg   string
-	cause error
-}
-
-func (e *kindError) Error() string { return e.msg }
-
-func (e *kindError) Unwrap() []error { return []error{e.class, e.cause} }
-
-func classed(class, cause error, format string, args ...any) error {
-	return &kindError{class: class, msg: fmt.Sprintf(format, args...), cause: cause}
-}
+// classed returns an error of a class (one of the Err values) with its message and cause.
+var classed = errclass.New
 
 func invalidf(format string, args ...any) error {
 	return classed(ErrInvalidArgument, nil, format, args...)

@@ -3,11 +3,12 @@ package loader
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"github.com/dhis2sync/dhis2sync/services/platform/errclass"
 )
 
 // Errors of the loader's RPCs. toStatus is the one place that turns them into gRPC statuses; what fails
@@ -20,20 +21,8 @@ var (
 	ErrUnknownKind = errors.New("unknown step kind")
 )
 
-// classError is a class of error (one of the Err values) with its message and cause.
-type classError struct {
-	class error
-	msg   string
-	cause error
-}
-
-func (e *classError) Error() string { return e.msg }
-
-func (e *classError) Unwrap() []error { return []error{e.class, e.cause} }
-
-func classed(class, cause error, format string, args ...any) error {
-	return &classError{class: class, msg: fmt.Sprintf(format, args...), cause: cause}
-}
+// classed returns an error of a class (one of the Err values) with its message and cause.
+var classed = errclass.New
 
 // request is what every loader request names, for the log line of an internal error.
 type request interface {
